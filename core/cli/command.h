@@ -1,0 +1,88 @@
+// The `inst3d` command line: verbs registered by the libraries (core, models, training, ui) and
+// dispatched by app/main.cpp. Each verb parses its own flags with ArgParser so --help is uniform.
+#pragma once
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace inst3d {
+
+struct Command {
+    std::string name;
+    std::string summary;                               // one line for `inst3d --help`
+    std::function<int(const std::vector<std::string>& args)> run;  // args after the verb; returns exit code
+};
+
+class CommandRegistry {
+public:
+    void add(Command command);
+    const Command* find(const std::string& name) const;
+    const std::vector<Command>& commands() const { return commands_; }
+
+private:
+    std::vector<Command> commands_;
+};
+
+// Small flag parser: --flag VALUE, --flag=VALUE, --switch, positionals, and key=value overrides.
+class ArgParser {
+public:
+    ArgParser(std::string program, std::string description);
+    ArgParser& option(const std::string& name, const std::string& valueName, const std::string& help,
+                      const std::string& defaultValue = "");
+    ArgParser& flag(const std::string& name, const std::string& help);
+    ArgParser& positional(const std::string& name, const std::string& help, bool required = true);
+    ArgParser& allowOverrides();  // trailing key=value pairs (config overrides)
+
+    // Returns false when --help was asked (help printed) ; throws UsageError on bad input.
+    bool parse(const std::vector<std::string>& args);
+    std::string help() const;
+
+    std::string get(const std::string& name) const;
+    bool has(const std::string& name) const;  // given on the command line (or a flag set)
+    int getInt(const std::string& name) const;
+    double getDouble(const std::string& name) const;
+    const std::vector<std::string>& overrides() const { return overrides_; }
+
+private:
+    struct Spec {
+        std::string name, valueName, help, defaultValue;
+        bool isFlag = false, isPositional = false, required = false;
+    };
+    std::string program_, description_;
+    std::vector<Spec> specs_;
+    std::map<std::string, std::string> values_;
+    std::vector<std::string> overrides_;
+    bool allowOverrides_ = false;
+};
+
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Dispatches `inst3d [--help|--version] VERB ARGS...`. With no verb, runs the default verb
+// (`view` when the GUI is built, else `info` on the demo scene). Catches Error/UsageError and prints them.
+int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string& argv0);
+
+// Verbs of the core library: synth, info.
+void registerCoreCommands(CommandRegistry& registry);
+
+// A one-line progress bar on stderr for long CLI work (silent when stderr is not a terminal,
+// except for a final line).
+class ProgressBar {
+public:
+    explicit ProgressBar(std::string label);
+    ~ProgressBar();
+    bool update(double fraction, const std::string& message);  // always returns true (never cancels)
+    void done();
+
+private:
+    std::string label_;
+    bool tty_ = false;
+    int lastPercent_ = -1;
+    bool finished_ = false;
+};
+
+}  // namespace inst3d

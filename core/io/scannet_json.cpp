@@ -1,0 +1,292 @@
+#include "core/io/scannet_json.h"
+
+#include <charconv>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "core/common/error.h"
+#include "core/common/file_util.h"
+
+namespace inst3d {
+namespace {
+
+using json = nlohmann::json;
+
+// segs.json of a 1M-vertex scene is ~7 MB of integers; a generic DOM parse costs more than reading the
+// whole PLY. This strict scanner reads the one array we need at memory speed and validates (skips) the rest.
+class SegsScanner {
+public:
+    SegsScanner(const char* begin, const char* end, const std::string& path) : p_(begin), end_(end), path_(path) {}
+
+    Segmentation parse() {
+        Segmentation out;
+        bool haveIndices = false;
+        ws();
+        expect('{');
+        ws();
+        if (peek() == '}') { ++p_; return finish(out, haveIndices); }
+        while (true) {
+            ws();
+            std::string key = string();
+            ws();
+            expect(':');
+            ws();
+            if (key == "segIndices") {
+                indices(out.segIndices);
+                haveIndices = true;
+            } else if (key == "sceneId") {
+                out.sceneId = string();
+            } else if (key == "params" && peek() == '{') {
+                params(out.params);
+            } else {
+                skipValue(0);
+            }
+            ws();
+            if (peek() == ',') { ++p_; continue; }
+            expect('}');
+            break;
+        }
+        ws();
+        if (p_ != end_) error("unexpected data after the top-level object");
+        return finish(out, haveIndices);
+    }
+
+private:
+    Segmentation finish(Segmentation& out, bool haveIndices) {
+        if (!haveIndices) fail(path_, "no \"segIndices\" array");
+        return std::move(out);
+    }
+    [[noreturn]] void error(const std::string& what) const {
+        fail(path_, "malformed JSON at byte " + std::to_string(offset()) + ": " + what);
+    }
+    size_t offset() const { return static_cast<size_t>(p_ - begin()); }
+    const char* begin() const { return end_ - total_; }
+    char peek() const {
+        if (p_ >= end_) fail(path_, "malformed JSON: unexpected end of file (truncated?)");
+        return *p_;
+    }
+    void ws() {
+        while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+    }
+    void expect(char c) {
+        if (peek() != c) error(std::string("expected '") + c + "', found '" + *p_ + "'");
+        ++p_;
+    }
+    std::string string() {
+        expect('"');
+        std::string s;
+        while (true) {
+            char c = peek();
+            ++p_;
+            if (c == '"') return s;
+            if (c == '\\') {
+                char e = peek();
+                ++p_;
+                switch (e) {
+                    case '"': case '\\': case '/': s += e; break;
+                    case 'b': s += '\b'; break;
+                    case 'f': s += '\f'; break;
+                    case 'n': s += '\n'; break;
+                    case 'r': s += '\r'; break;
+                    case 't': s += '\t'; break;
+                    case 'u':
+                        for (int i = 0; i < 4; ++i) {
+                            if (!std::isxdigit(static_cast<unsigned char>(peek()))) error("bad \\u escape");
+                            ++p_;
+                        }
+                        s += '?';
+                        break;
+                    default: error("bad escape");
+                }
+            } else if (static_cast<unsigned char>(c) < 0x20) {
+                error("control character in string");
+            } else {
+                s += c;
+            }
+        }
+    }
+    void number() {
+        double v;
+        auto r = std::from_chars(p_, end_, v);
+        if (r.ec != std::errc()) error("expected a number");
+        p_ = r.ptr;
+    }
+    void literal(const char* word) {
+        size_t n = std::strlen(word);
+        if (static_cast<size_t>(end_ - p_) < n || std::memcmp(p_, word, n) != 0) error("unexpected token");
+        p_ += n;
+    }
+    void skipValue(int depth) {
+        if (depth > 64) error("nesting too deep");
+        char c = peek();
+        if (c == '"') { string(); return; }
+        if (c == '{' || c == '[') {
+            char close = c == '{' ? '}' : ']';
+            ++p_;
+            ws();
+            if (peek() == close) { ++p_; return; }
+            while (true) {
+                ws();
+                if (c == '{') { string(); ws(); expect(':'); ws(); }
+                skipValue(depth + 1);
+                ws();
+                if (peek() == ',') { ++p_; continue; }
+                expect(close);
+                return;
+            }
+        }
+        if (c == 't') return literal("true");
+        if (c == 'f') return literal("false");
+        if (c == 'n') return literal("null");
+        number();
+    }
+    void params(std::vector<std::pair<std::string, std::string>>& out) {
+        expect('{');
+        ws();
+        if (peek() == '}') { ++p_; return; }
+        while (true) {
+            ws();
+            std::string k = string();
+            ws();
+            expect(':');
+            ws();
+            const char* s = p_;
+            if (peek() == '"') {
+                out.emplace_back(k, string());
+            } else {
+                skipValue(1);
+                out.emplace_back(k, std::string(s, p_));
+            }
+            ws();
+            if (peek() == ',') { ++p_; continue; }
+            expect('}');
+            return;
+        }
+    }
+    void indices(std::vector<int32_t>& out) {
+        expect('[');
+        out.reserve(static_cast<size_t>(end_ - p_) / 4);
+        ws();
+        if (peek() == ']') { ++p_; return; }
+        while (true) {
+            ws();
+            int64_t v = 0;
+            auto r = std::from_chars(p_, end_, v);
+            if (r.ec != std::errc()) error("segIndices entry " + std::to_string(out.size()) + " is not an integer");
+            if (r.ptr < end_ && (*r.ptr == '.' || *r.ptr == 'e' || *r.ptr == 'E'))
+                error("segIndices entry " + std::to_string(out.size()) + " is not an integer");
+            if (v < 0 || v > INT32_MAX) error("segIndices entry " + std::to_string(out.size()) + " is out of range");
+            out.push_back(static_cast<int32_t>(v));
+            p_ = r.ptr;
+            ws();
+            char c = peek();
+            ++p_;
+            if (c == ',') continue;
+            if (c == ']') return;
+            --p_;
+            error("expected ',' or ']' in segIndices");
+        }
+    }
+
+    const char* p_;
+    const char* end_;
+    const std::string& path_;
+    size_t total_ = static_cast<size_t>(end_ - p_);
+};
+
+json parseJsonFile(const std::string& path) {
+    std::string text = readTextFile(path);
+    try {
+        return json::parse(text);
+    } catch (const json::parse_error& e) {
+        fail(path, std::string("malformed JSON: ") + e.what());
+    }
+}
+
+template <typename T>
+T field(const json& obj, const char* key, const std::string& path, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(path, where + " has no \"" + key + "\"");
+    try {
+        return it->get<T>();
+    } catch (const json::exception&) {
+        fail(path, where + ": \"" + key + "\" has the wrong type (" + it->type_name() + ")");
+    }
+}
+
+// Chat-Scene and the ScanNet tools read objectId/id as ints; some exports write them as strings.
+int intField(const json& obj, const char* key, const std::string& path, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(path, where + " has no \"" + key + "\"");
+    if (it->is_number_integer()) return it->get<int>();
+    if (it->is_string()) {
+        const std::string s = it->get<std::string>();
+        int v = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
+    }
+    fail(path, where + ": \"" + key + "\" is not an integer");
+}
+
+}  // namespace
+
+Segmentation readSegs(const std::string& path) {
+    MappedFile file(path);
+    const char* b = reinterpret_cast<const char*>(file.data());
+    return SegsScanner(b, b + file.size(), path).parse();
+}
+
+void writeSegs(const std::string& path, const Segmentation& segs) {
+    std::string out = "{\"params\": {";
+    for (size_t i = 0; i < segs.params.size(); ++i)
+        out += (i ? ", " : "") + json(segs.params[i].first).dump() + ": " + json(segs.params[i].second).dump();
+    out += "}, \"sceneId\": " + json(segs.sceneId).dump() + ", \"segIndices\": [";
+    out.reserve(out.size() + segs.segIndices.size() * 8);
+    char buf[16];
+    for (size_t i = 0; i < segs.segIndices.size(); ++i) {
+        if (i) out += ", ";
+        auto r = std::to_chars(buf, buf + sizeof buf, segs.segIndices[i]);
+        out.append(buf, r.ptr);
+    }
+    out += "]}";
+    writeFileAtomic(path, out);
+}
+
+Aggregation readAggregation(const std::string& path) {
+    json j = parseJsonFile(path);
+    if (!j.is_object()) fail(path, "top level is not a JSON object");
+    Aggregation agg;
+    agg.sceneId = j.value("sceneId", "");
+    agg.appId = j.value("appId", "");
+    agg.annotationId = j.contains("annotationId") && j["annotationId"].is_string() ? j["annotationId"].get<std::string>() : "";
+    agg.segmentsFile = j.value("segmentsFile", "");
+    auto groups = j.find("segGroups");
+    if (groups == j.end() || !groups->is_array()) fail(path, "no \"segGroups\" array");
+    for (size_t i = 0; i < groups->size(); ++i) {
+        const json& g = (*groups)[i];
+        const std::string where = "segGroups[" + std::to_string(i) + "]";
+        if (!g.is_object()) fail(path, where + " is not an object");
+        SegGroup sg;
+        sg.objectId = intField(g, "objectId", path, where);
+        sg.id = g.contains("id") ? intField(g, "id", path, where) : sg.objectId;
+        sg.label = field<std::string>(g, "label", path, where);
+        sg.segments = field<std::vector<int>>(g, "segments", path, where);
+        agg.segGroups.push_back(std::move(sg));
+    }
+    return agg;
+}
+
+void writeAggregation(const std::string& path, const Aggregation& agg) {
+    json j;
+    j["sceneId"] = agg.sceneId;
+    j["appId"] = agg.appId;
+    j["annotationId"] = agg.annotationId;
+    json groups = json::array();
+    for (const auto& g : agg.segGroups)
+        groups.push_back({{"id", g.id}, {"objectId", g.objectId}, {"segments", g.segments}, {"label", g.label}});
+    j["segGroups"] = groups;
+    j["segmentsFile"] = agg.segmentsFile;
+    writeFileAtomic(path, j.dump());
+}
+
+}  // namespace inst3d

@@ -1,0 +1,37 @@
+#include "render/color_mode.h"
+
+#include "core/common/error.h"
+
+namespace inst3d {
+
+const char* toString(ColorMode mode) {
+    switch (mode) {
+        case ColorMode::Rgb: return "rgb";
+        case ColorMode::Instances: return "instances";
+    }
+    return "?";
+}
+
+std::string displayName(ColorMode mode) {
+    switch (mode) {
+        case ColorMode::Rgb: return "RGB";
+        case ColorMode::Instances: return "Instances";
+    }
+    return "?";
+}
+
+const std::vector<ColorMode>& allColorModes() {
+    static const std::vector<ColorMode> modes{ColorMode::Rgb, ColorMode::Instances};
+    return modes;
+}
+
+ColorMode colorModeFromString(const std::string& name) {
+    std::string choices;
+    for (ColorMode mode : allColorModes()) {
+        if (name == toString(mode)) return mode;
+        choices += (choices.empty() ? "" : ", ") + std::string(toString(mode));
+    }
+    fail("", "unknown color mode '" + name + "' (choose one of: " + choices + ")");
+}
+
+}  // namespace inst3d

@@ -1,0 +1,18 @@
+// How the viewer colors a scene. Kept free of VTK so the CLI and tests can parse and name modes.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace inst3d {
+
+enum class ColorMode {
+    Rgb,        // the mesh's own vertex colors (neutral gray when the file has none)
+    Instances,  // one distinct color per instance (Scene::instances), gray for unassigned vertices
+};
+
+const char* toString(ColorMode mode);               // "rgb", "instances": the CLI spelling
+std::string displayName(ColorMode mode);            // "RGB", "Instances": menu text
+ColorMode colorModeFromString(const std::string& name);  // throws Error naming the valid choices
+const std::vector<ColorMode>& allColorModes();
+
+}  // namespace inst3d

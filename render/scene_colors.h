@@ -1,0 +1,27 @@
+// Per-vertex display colors for a scene in a given ColorMode. Pure functions, no VTK, so the colors
+// the viewer shows can be checked (and reused by other renderers) without a GL context.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/scene/scene.h"
+#include "render/color_mode.h"
+
+namespace inst3d {
+
+using Rgb8 = std::array<uint8_t, 3>;
+
+// Vertices that belong to no instance: a mid gray that reads as "background" next to saturated colors.
+constexpr Rgb8 kUnassignedColor{118, 118, 118};
+// Meshes without vertex colors in RGB mode.
+constexpr Rgb8 kNoColorGray{200, 200, 200};
+
+// A saturated color for an instance id, stable across runs and scenes (the same object id always
+// gets the same color), and far from gray so instances never look unassigned.
+Rgb8 instanceColor(int instanceId);
+
+// [V*3] RGB for every mesh vertex.
+std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode);
+
+}  // namespace inst3d

@@ -1,0 +1,54 @@
+// The 3D view of one scene: a vtkRenderer with the scene actor, the color mode, the point size, the
+// background and the default camera. It renders into whatever vtkRenderWindow it is added to: the
+// Qt viewer's vtkGenericOpenGLRenderWindow or an offscreen window for screenshots, so both look alike.
+#pragma once
+#include <memory>
+
+#include <vtkSmartPointer.h>
+
+#include "core/scene/scene.h"
+#include "render/color_mode.h"
+
+class vtkActor;
+class vtkPolyData;
+class vtkPolyDataMapper;
+class vtkRenderer;
+
+namespace inst3d {
+
+class SceneRenderer {
+public:
+    SceneRenderer();
+    ~SceneRenderer();
+    SceneRenderer(const SceneRenderer&) = delete;
+    SceneRenderer& operator=(const SceneRenderer&) = delete;
+
+    vtkRenderer* renderer() const { return renderer_; }
+    vtkActor* sceneActor() const { return actor_; }
+
+    // Shows `scene` (nullptr clears the view) in the current color mode and resets the camera.
+    void setScene(std::shared_ptr<const Scene> scene);
+    const std::shared_ptr<const Scene>& scene() const { return scene_; }
+
+    void setColorMode(ColorMode mode);   // recolors in place; the camera stays where it is
+    ColorMode colorMode() const { return colorMode_; }
+
+    void setPointSize(double pixels);    // point clouds (and any vertex cells)
+    double pointSize() const { return pointSize_; }
+
+    // Looks at the whole scene from above one corner, obliquely, Z up (the aligned frame).
+    void resetCamera();
+
+private:
+    void applyMaterial();
+
+    vtkSmartPointer<vtkRenderer> renderer_;
+    vtkSmartPointer<vtkActor> actor_;
+    vtkSmartPointer<vtkPolyDataMapper> mapper_;
+    vtkSmartPointer<vtkPolyData> polyData_;
+    std::shared_ptr<const Scene> scene_;
+    ColorMode colorMode_ = ColorMode::Rgb;
+    double pointSize_ = 3.0;
+};
+
+}  // namespace inst3d

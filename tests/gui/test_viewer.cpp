@@ -1,0 +1,243 @@
+// The Qt viewer on a real GL context (xcb under Xvfb): renders scene colors where they belong,
+// recolors by instance, reacts to real mouse input, loads files in the background and reports errors.
+#include <QApplication>
+#include <QLabel>
+#include <QMessageBox>
+#include <QSignalSpy>
+#include <QStatusBar>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QWheelEvent>
+
+#include <vtkCamera.h>
+#include <vtkRenderer.h>
+
+#include "core/io/ply.h"
+#include "gui_scenes.h"
+#include "render/scene_colors.h"
+#include "ui/main_window.h"
+#include "ui/scene_document.h"
+#include "ui/scene_view.h"
+
+using namespace inst3d;
+using namespace inst3d::test;
+
+namespace {
+
+struct CameraState {
+    double position[3], focal[3];
+};
+
+CameraState cameraOf(SceneView* view) {
+    CameraState s;
+    vtkCamera* cam = view->sceneRenderer().renderer()->GetActiveCamera();
+    cam->GetPosition(s.position);
+    cam->GetFocalPoint(s.focal);
+    return s;
+}
+
+double distance(const double a[3], const double b[3]) {
+    return std::sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) + (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+QString statusText(MainWindow& w) {
+    QString all;
+    for (QLabel* l : w.statusBar()->findChildren<QLabel*>()) all += l->text() + " | ";
+    return all;
+}
+
+}  // namespace
+
+class TestViewer : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void cleanupTestCase();
+    void init();
+    void rendersSceneColorsInPlace();
+    void instanceModeRecolorsBoxes();
+    void leftDragRotatesCamera();
+    void middleDragPansAndWheelZooms();
+    void pointCloudGrowsWithPointSize();
+    void loadsPlyInBackground();
+    void loadErrorIsShownWithFileName();
+
+private:
+    QImage grab() { return window_->sceneView()->grabFramebuffer(); }
+
+    std::unique_ptr<SceneDocument> document_;
+    std::unique_ptr<MainWindow> window_;
+    QTemporaryDir tmp_;
+};
+
+void TestViewer::initTestCase() {
+    QVERIFY(tmp_.isValid());
+    document_ = std::make_unique<SceneDocument>();
+    window_ = std::make_unique<MainWindow>(document_.get());
+    window_->resize(900, 700);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+}
+
+void TestViewer::cleanupTestCase() {
+    window_.reset();
+    document_.reset();
+}
+
+void TestViewer::init() {
+    // Every test starts from the boxes in RGB with the default camera.
+    document_->setColorMode(ColorMode::Rgb);
+    document_->setScene(makeBoxesScene());
+    QCOMPARE(window_->sceneView()->sceneRenderer().colorMode(), ColorMode::Rgb);
+}
+
+void TestViewer::rendersSceneColorsInPlace() {
+    QImage img = grab();
+    QVERIFY(!img.isNull());
+    QVERIFY2(img.width() >= 600 && img.height() >= 400, qPrintable(QString("%1x%2").arg(img.width()).arg(img.height())));
+    ColorHits red = findColor(img, kRed), green = findColor(img, kGreen), blue = findColor(img, kBlue);
+    QVERIFY2(red.count > 300 && green.count > 300 && blue.count > 300,
+             qPrintable(QString("red %1 green %2 blue %3").arg(red.count).arg(green.count).arg(blue.count)));
+    // Boxes run along +X and the default camera looks from the -X/-Y corner: left to right on screen.
+    QVERIFY(red.centroid.x() < green.centroid.x());
+    QVERIFY(green.centroid.x() < blue.centroid.x());
+    // The scene is framed: every box is well inside the image.
+    for (const ColorHits& h : {red, green, blue}) {
+        QVERIFY(h.centroid.x() > 0.1 * img.width() && h.centroid.x() < 0.9 * img.width());
+        QVERIFY(h.centroid.y() > 0.1 * img.height() && h.centroid.y() < 0.9 * img.height());
+    }
+    // Background: the dark gradient in the corners, and not the whole picture.
+    QRgb corner = img.pixel(2, img.height() - 3);
+    QVERIFY2(qRed(corner) + qGreen(corner) + qBlue(corner) < 3 * 90, "background should be dark");
+    QRgb top = img.pixel(2, 2);
+    QVERIFY2(qBlue(top) > qBlue(corner), "background should brighten towards the top");
+    QVERIFY(fractionLike(img, corner) < 0.5);
+    // Status bar reports the counts.
+    QString status = statusText(*window_);
+    QVERIFY2(status.contains("28 vertices") && status.contains("38 faces") && status.contains("3 instances"),
+             qPrintable(status));
+}
+
+void TestViewer::instanceModeRecolorsBoxes() {
+    QImage rgb = grab();
+    ColorHits redBefore = findColor(rgb, kRed);
+    ColorHits blueBefore = findColor(rgb, kBlue);
+    document_->setColorMode(ColorMode::Instances);
+    QImage inst = grab();
+    QVERIFY2(differingFraction(rgb, inst) > 0.02, "switching to instances should change the picture");
+    QVERIFY(findColor(inst, kRed).count < redBefore.count / 10);
+    // Each box now shows its instance color, where the box was.
+    const QPointF before[3] = {redBefore.centroid, findColor(rgb, kGreen).centroid, blueBefore.centroid};
+    for (int id = 1; id <= 3; ++id) {
+        Rgb8 c = instanceColor(id);
+        ColorHits hits = findColor(inst, QColor(c[0], c[1], c[2]), 0.04);
+        QVERIFY2(hits.count > 300, qPrintable(QString("instance %1: %2 pixels").arg(id).arg(hits.count)));
+        QPointF d = hits.centroid - before[id - 1];
+        QVERIFY2(std::hypot(d.x(), d.y()) < 0.05 * inst.width(),
+                 qPrintable(QString("instance %1 drawn at %2,%3").arg(id).arg(hits.centroid.x()).arg(hits.centroid.y())));
+    }
+    // And back.
+    document_->setColorMode(ColorMode::Rgb);
+    QVERIFY(differingFraction(rgb, grab()) < 0.001);
+}
+
+void TestViewer::leftDragRotatesCamera() {
+    SceneView* view = window_->sceneView();
+    QImage before = grab();
+    CameraState cam0 = cameraOf(view);
+    QSignalSpy frames(view, &VtkView::frameRendered);
+    QPoint p = view->rect().center();
+    QTest::mousePress(view, Qt::LeftButton, {}, p);
+    for (int i = 1; i <= 10; ++i) QTest::mouseMove(view, p + QPoint(15 * i, 4 * i), 5);
+    QTest::mouseRelease(view, Qt::LeftButton, {}, p + QPoint(150, 40));
+    // The interactor asks Qt for a repaint (no explicit render call here).
+    QVERIFY(frames.wait(5000));
+    CameraState cam1 = cameraOf(view);
+    QVERIFY2(distance(cam0.position, cam1.position) > 0.5, "a left drag should orbit the camera");
+    QVERIFY2(distance(cam0.focal, cam1.focal) < 1e-6, "orbiting keeps the focal point");
+    QVERIFY(differingFraction(before, grab()) > 0.02);
+    // Reset Camera restores the default view.
+    view->resetCamera();
+    QVERIFY(distance(cameraOf(view).position, cam0.position) < 1e-6);
+}
+
+void TestViewer::middleDragPansAndWheelZooms() {
+    SceneView* view = window_->sceneView();
+    CameraState cam0 = cameraOf(view);
+    QPoint p = view->rect().center();
+    QTest::mousePress(view, Qt::MiddleButton, {}, p);
+    for (int i = 1; i <= 5; ++i) QTest::mouseMove(view, p + QPoint(0, 12 * i), 5);
+    QTest::mouseRelease(view, Qt::MiddleButton, {}, p + QPoint(0, 60));
+    CameraState cam1 = cameraOf(view);
+    QVERIFY2(distance(cam0.focal, cam1.focal) > 0.05, "a middle drag should pan");
+
+    double before = distance(cam1.position, cam1.focal);
+    QWheelEvent wheel(QPointF(p), QPointF(view->mapToGlobal(p)), QPoint(), QPoint(0, 240), Qt::NoButton,
+                      Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view, &wheel);
+    CameraState cam2 = cameraOf(view);
+    QVERIFY2(distance(cam2.position, cam2.focal) < 0.95 * before, "wheel forward should zoom in");
+}
+
+void TestViewer::pointCloudGrowsWithPointSize() {
+    document_->setScene(makePointCloudScene());
+    document_->setPointSize(1);
+    int small = findColor(grab(), QColor(240, 220, 20)).count;
+    document_->setPointSize(6);
+    int big = findColor(grab(), QColor(240, 220, 20)).count;
+    QVERIFY2(small > 200, qPrintable(QString::number(small)));
+    QVERIFY2(big > 2 * small, qPrintable(QString("%1 -> %2").arg(small).arg(big)));
+    document_->setPointSize(3);
+}
+
+void TestViewer::loadsPlyInBackground() {
+    auto scene = makeBoxesScene();
+    QString path = tmp_.filePath("boxes.ply");
+    writePly(path.toStdString(), scene->mesh);
+    document_->setScene(nullptr);
+    QSignalSpy changed(document_.get(), &SceneDocument::sceneChanged);
+    QSignalSpy started(document_.get(), &SceneDocument::loadingStarted);
+    QSignalSpy finished(document_.get(), &SceneDocument::loadingFinished);
+    document_->open(path);
+    QCOMPARE(started.count(), 1);
+    QVERIFY(document_->isLoading());
+    QVERIFY(changed.wait(20000));
+    QVERIFY(!document_->isLoading());
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(document_->scene());
+    QCOMPARE(document_->scene()->mesh.numVertices(), scene->mesh.numVertices());
+    QCOMPARE(document_->path(), path);
+    QVERIFY(findColor(grab(), kGreen).count > 300);
+    QVERIFY2(statusText(*window_).contains("28 vertices"), qPrintable(statusText(*window_)));
+}
+
+void TestViewer::loadErrorIsShownWithFileName() {
+    QString path = tmp_.filePath("broken.ply");
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nend_header\n1\n");  // truncated
+    f.close();
+    // The error box is modal: read and close it from a timer while exec() runs.
+    QString boxText;
+    QTimer closer;
+    connect(&closer, &QTimer::timeout, [&] {
+        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+            boxText = box->text() + "\n" + box->informativeText();
+            box->accept();
+        }
+    });
+    closer.start(50);
+    QSignalSpy failed(document_.get(), &SceneDocument::loadFailed);
+    document_->open(path);
+    QVERIFY(failed.wait(20000));
+    QTRY_VERIFY_WITH_TIMEOUT(!boxText.isEmpty(), 10000);
+    QVERIFY2(boxText.contains("broken.ply"), qPrintable(boxText));
+    QVERIFY(!document_->isLoading());
+    // The previous scene stays on screen.
+    QCOMPARE(document_->scene()->id, std::string("boxes"));
+}
+
+QTEST_MAIN(TestViewer)
+#include "test_viewer.moc"

@@ -1,0 +1,35 @@
+#include "support/test_support.h"
+
+#include <QProcess>
+#include <QStringList>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <vector>
+
+namespace inst3d::test {
+
+std::string inst3dBinary() {
+    const char* p = std::getenv("INST3D_BINARY");
+    return p ? p : "inst3d";
+}
+
+int runInst3d(const std::vector<std::string>& args, std::string* out, std::string* err) {
+    QProcess proc;
+    QStringList list;
+    for (const auto& a : args) list << QString::fromStdString(a);
+    proc.start(QString::fromStdString(inst3dBinary()), list);
+    if (!proc.waitForFinished(600000)) return -1;
+    if (out) *out = proc.readAllStandardOutput().toStdString();
+    if (err) *err = proc.readAllStandardError().toStdString();
+    return proc.exitStatus() == QProcess::NormalExit ? proc.exitCode() : -2;
+}
+
+void writeBytes(const std::string& path, const std::string& bytes) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) throw std::runtime_error("cannot write " + path);
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+}
+
+}  // namespace inst3d::test

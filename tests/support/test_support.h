@@ -1,0 +1,16 @@
+// Shared by the Qt Test suites: temporary folders and small synthetic scenes in ScanNet layout.
+#pragma once
+#include <QTemporaryDir>
+#include <string>
+#include <vector>
+
+namespace inst3d::test {
+
+// Path of the inst3d executable under test (CTest passes INST3D_BINARY).
+std::string inst3dBinary();
+// Runs the inst3d binary with args; returns exit code, fills stdout/stderr.
+int runInst3d(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr);
+// Writes a small file with the given bytes.
+void writeBytes(const std::string& path, const std::string& bytes);
+
+}  // namespace inst3d::test

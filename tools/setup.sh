@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# inst3d setup for a fresh Debian 12 machine, as root. Idempotent: every step checks before it acts.
+#   tools/setup.sh [--no-build] [--build-dir DIR] [--neural-only]
+# 1. Debian packages (Qt 6, VTK 9.1, LibTorch 1.13 CPU, Open3D 0.16, yaml-cpp, nlohmann-json, Xvfb, ...)
+# 2. sentencepiece 0.1.97 rebuilt from Debian's source as a static library against the system protobuf:
+#    Debian's libsentencepiece.so embeds protobuf-lite 3.14 and crashes any process that also loads
+#    LibTorch (protobuf 3.21) before main(). See docs/building.md.
+# 3. CMake configure (Ninja, ccache) and build.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="$HERE/build"
+DEPS="${INST3D_DEPS:-/opt/inst3d-deps}"
+DO_BUILD=1
+NEURAL_ONLY=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --no-build) DO_BUILD=0 ;;
+    --build-dir) BUILD_DIR="$2"; shift ;;
+    --neural-only) NEURAL_ONLY=1 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-qpa-plugins libxkbcommon-dev
+  libvtk9-dev libtorch-dev libopen3d-dev libyaml-cpp-dev nlohmann-json3-dev
+  libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
+  xvfb xauth libgl1-mesa-dri mesa-utils imagemagick x11-apps
+)
+[ "$NEURAL_ONLY" -eq 1 ] && PACKAGES=(build-essential cmake ninja-build ccache pkg-config git libtorch-dev
+  libyaml-cpp-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages already installed"
+fi
+
+# --- sentencepiece, static, against the system protobuf ------------------------------------------
+SPM_PREFIX="$DEPS/sentencepiece"
+if [ ! -f "$SPM_PREFIX/lib/libsentencepiece.a" ]; then
+  log "building sentencepiece 0.1.97 (static, system protobuf) into $SPM_PREFIX"
+  if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ ; then
+    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      | $SUDO tee /etc/apt/sources.list.d/inst3d-src.sources >/dev/null
+    $SUDO apt-get update -qq
+  fi
+  work="$(mktemp -d)"
+  (cd "$work" && apt-get source -qq --download-only sentencepiece >/dev/null 2>&1 || apt-get source -qq --download-only sentencepiece)
+  (cd "$work" && dpkg-source -x --no-check sentencepiece_*.dsc src >/dev/null)
+  # Debian's packaging removes the static targets; put them back.
+  (cd "$work/src" && patch -R -p1 -s < debian/patches/disable-static-library.patch)
+  # Use the system protobuf headers, never the embedded protobuf-lite 3.14 (the cause of the crash).
+  rm -rf "$work/src/third_party/protobuf-lite"
+  sed -i 's|#include "third_party/protobuf-lite/google/protobuf/message_lite.h"|#include <google/protobuf/message_lite.h>|' \
+    "$work/src/src/init.h"
+  cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DSPM_USE_BUILTIN_PROTOBUF=OFF -DSPM_ENABLE_SHARED=OFF -DSPM_ENABLE_TCMALLOC=OFF \
+    -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DCMAKE_INSTALL_PREFIX="$SPM_PREFIX" >/dev/null
+  cmake --build "$work/build" -j"$(nproc)" >/dev/null
+  $SUDO mkdir -p "$SPM_PREFIX"
+  $SUDO cmake --install "$work/build" >/dev/null
+  rm -rf "$work"
+else
+  log "sentencepiece already built in $SPM_PREFIX"
+fi
+
+[ "$DO_BUILD" -eq 1 ] || exit 0
+
+# --- configure and build ------------------------------------------------------------------------
+CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINST3D_SENTENCEPIECE_ROOT="$SPM_PREFIX")
+command -v ccache >/dev/null && CMAKE_ARGS+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+[ "$NEURAL_ONLY" -eq 1 ] && CMAKE_ARGS+=(-DINST3D_NEURAL_ONLY=ON)
+if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+  log "configuring $BUILD_DIR"
+  cmake -S "$HERE" -B "$BUILD_DIR" "${CMAKE_ARGS[@]}"
+fi
+log "building (this takes a while on 2 cores the first time; ccache makes rebuilds fast)"
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+log "built: $BUILD_DIR/inst3d"

@@ -1,0 +1,122 @@
+#include "ui/scene_document.h"
+
+#include <algorithm>
+#include <exception>
+
+#include <QMetaObject>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include "core/common/error.h"
+#include "core/io/scene_loader.h"
+
+namespace inst3d {
+
+// Shared by the UI thread and one worker. The worker reads `path` and polls `cancel`; nothing else.
+struct SceneDocument::LoadJob {
+    QString path;
+    std::atomic<bool> cancel{false};
+    std::atomic<int> lastPercent{-1};
+};
+
+SceneDocument::SceneDocument(QObject* parent) : QObject(parent) {}
+
+SceneDocument::~SceneDocument() {
+    cancelLoading();
+    // Workers post progress to `this`; let them finish (they stop at the next progress call) so none
+    // outlives the document. Events still queued for `this` are dropped by ~QObject.
+    for (auto* watcher : findChildren<QFutureWatcher<LoadResult>*>()) watcher->waitForFinished();
+}
+
+void SceneDocument::open(const QString& path) {
+    cancelLoading();
+    auto job = std::make_shared<LoadJob>();
+    job->path = path;
+    loading_ = job;
+    auto* watcher = new QFutureWatcher<LoadResult>(this);
+    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, job] {
+        watcher->deleteLater();
+        finishLoad(job, watcher->result());
+    });
+    Q_EMIT loadingStarted(path);
+    watcher->setFuture(QtConcurrent::run([this, job] { return runLoad(job); }));
+}
+
+SceneDocument::LoadResult SceneDocument::runLoad(const std::shared_ptr<LoadJob>& job) {
+    LoadResult result;
+    LoadOptions options;
+    options.progress = [this, job](double fraction, const std::string& step) {
+        if (job->cancel) return false;
+        postProgress(job, fraction, step);
+        return true;
+    };
+    try {
+        auto scene = std::make_shared<Scene>(loadScene(job->path.toStdString(), options));
+        result.scene = std::move(scene);
+    } catch (const Cancelled&) {
+        result.cancelled = true;
+    } catch (const std::bad_alloc&) {
+        result.error = job->path + ": not enough memory to load this scene";
+    } catch (const std::exception& e) {
+        // inst3d::Error already reads "<file>: <problem>"; anything else gets the path prepended.
+        bool named = dynamic_cast<const Error*>(&e) != nullptr;
+        result.error = named ? QString::fromStdString(e.what()) : job->path + ": " + QString::fromStdString(e.what());
+    }
+    return result;
+}
+
+void SceneDocument::postProgress(const std::shared_ptr<LoadJob>& job, double fraction, const std::string& step) {
+    // Whole percents only: loaders may report per chunk, and every post is an event on the UI thread.
+    int percent = static_cast<int>(std::clamp(fraction, 0.0, 1.0) * 100);
+    if (job->lastPercent.exchange(percent) == percent) return;
+    QString text = QString::fromStdString(step);
+    QMetaObject::invokeMethod(
+        this,
+        [this, job, fraction, text] {
+            if (loading_ == job) Q_EMIT loadingProgress(fraction, text);
+        },
+        Qt::QueuedConnection);
+}
+
+void SceneDocument::finishLoad(const std::shared_ptr<LoadJob>& job, const LoadResult& result) {
+    if (loading_ != job) return;  // cancelled or superseded: whoever replaced it owns the UI now
+    loading_.reset();
+    if (result.cancelled) {
+        // Only a cancel through job->cancel gets here, and cancelLoading() already reset loading_.
+    } else if (!result.error.isEmpty()) {
+        Q_EMIT loadFailed(job->path, result.error);
+    } else {
+        scene_ = result.scene;
+        path_ = job->path;
+        Q_EMIT sceneChanged();
+    }
+    Q_EMIT loadingFinished();
+}
+
+void SceneDocument::cancelLoading() {
+    if (!loading_) return;
+    loading_->cancel = true;
+    loading_.reset();
+    Q_EMIT loadingFinished();
+}
+
+void SceneDocument::setScene(std::shared_ptr<const Scene> scene, const QString& path) {
+    cancelLoading();
+    scene_ = std::move(scene);
+    path_ = path.isEmpty() && scene_ ? QString::fromStdString(scene_->sourcePath) : path;
+    Q_EMIT sceneChanged();
+}
+
+void SceneDocument::setColorMode(ColorMode mode) {
+    if (mode == colorMode_) return;
+    colorMode_ = mode;
+    Q_EMIT colorModeChanged(mode);
+}
+
+void SceneDocument::setPointSize(double pixels) {
+    pixels = std::clamp(pixels, 1.0, 20.0);
+    if (pixels == pointSize_) return;
+    pointSize_ = pixels;
+    Q_EMIT pointSizeChanged(pixels);
+}
+
+}  // namespace inst3d

@@ -1,0 +1,70 @@
+// The viewer's model: the open scene and how it is shown (color mode, point size), plus background
+// loading. Widgets observe its signals and call its setters; they hold no scene state of their own,
+// so the later panels (instances, frames, queries) can all share one document.
+#pragma once
+#include <atomic>
+#include <memory>
+
+#include <QFutureWatcher>
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include "core/scene/scene.h"
+#include "render/color_mode.h"
+
+namespace inst3d {
+
+class SceneDocument : public QObject {
+    Q_OBJECT
+
+public:
+    explicit SceneDocument(QObject* parent = nullptr);
+    ~SceneDocument() override;  // cancels a running load and waits for its thread
+
+    std::shared_ptr<const Scene> scene() const { return scene_; }
+    QString path() const { return path_; }
+    bool isLoading() const { return loading_ != nullptr; }
+    ColorMode colorMode() const { return colorMode_; }
+    double pointSize() const { return pointSize_; }
+
+    // Loads a ScanNet scene folder or a PLY/OBJ file on a worker thread (loadScene). Emits
+    // loadingStarted, loadingProgress..., then sceneChanged or loadFailed. Opening again cancels
+    // the previous load; its result is dropped.
+    void open(const QString& path);
+    void cancelLoading();
+    // Shows a scene that is already in memory (tests, scenes made by other tools).
+    void setScene(std::shared_ptr<const Scene> scene, const QString& path = {});
+
+    void setColorMode(ColorMode mode);
+    void setPointSize(double pixels);
+
+Q_SIGNALS:
+    void loadingStarted(const QString& path);
+    void loadingProgress(double fraction, const QString& step);
+    void loadingFinished();  // after sceneChanged or loadFailed (or a cancel): hide progress UI
+    void sceneChanged();
+    // `message` is the loader's inst3d::Error::what(): "<file>: <problem>".
+    void loadFailed(const QString& path, const QString& message);
+    void colorModeChanged(inst3d::ColorMode mode);
+    void pointSizeChanged(double pixels);
+
+private:
+    struct LoadJob;
+    struct LoadResult {
+        std::shared_ptr<const Scene> scene;
+        QString error;     // empty on success
+        bool cancelled = false;
+    };
+    LoadResult runLoad(const std::shared_ptr<LoadJob>& job);  // on the worker thread
+    void finishLoad(const std::shared_ptr<LoadJob>& job, const LoadResult& result);
+    void postProgress(const std::shared_ptr<LoadJob>& job, double fraction, const std::string& step);
+
+    std::shared_ptr<const Scene> scene_;
+    QString path_;
+    ColorMode colorMode_ = ColorMode::Rgb;
+    double pointSize_ = 3.0;
+    std::shared_ptr<LoadJob> loading_;  // the job whose result we still want; null when idle
+};
+
+}  // namespace inst3d

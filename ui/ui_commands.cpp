@@ -1,0 +1,148 @@
+#include "ui/ui_commands.h"
+
+#include <iostream>
+#include <memory>
+
+#include <QApplication>
+#include <QFileInfo>
+#include <QStatusBar>
+
+#include "core/cli/command.h"
+#include "core/cli/info.h"
+#include "core/common/error.h"
+#include "core/config/config.h"
+#include "core/io/scene_loader.h"
+#include "render/screenshot.h"
+#include "ui/display_probe.h"
+#include "ui/main_window.h"
+#include "ui/scene_document.h"
+
+namespace inst3d {
+namespace {
+
+struct ViewRequest {
+    std::string path;
+    bool isDefaultPath = false;
+    std::string screenshot;  // empty: interactive
+    ColorMode colorMode = ColorMode::Rgb;
+    int width = 1280, height = 800;
+    double pointSize = 3.0;
+};
+
+void parseSize(const std::string& text, int& width, int& height) {
+    size_t x = text.find_first_of("xX");
+    try {
+        size_t used = 0;
+        if (x == std::string::npos) throw std::invalid_argument("no x");
+        width = std::stoi(text.substr(0, x), &used);
+        if (used != x) throw std::invalid_argument("width");
+        height = std::stoi(text.substr(x + 1), &used);
+        if (used != text.size() - x - 1) throw std::invalid_argument("height");
+    } catch (const std::exception&) {
+        throw UsageError("--size expects WIDTHxHEIGHT, e.g. 1280x800, got '" + text + "'");
+    }
+    if (width < 16 || height < 16 || width > 16384 || height > 16384)
+        throw UsageError("--size " + text + " is out of range (16..16384 per side)");
+}
+
+// Returns false when --help was printed.
+bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
+    ArgParser args("inst3d view",
+                   "Opens a scene in the 3D viewer (left drag rotate, middle drag pan, wheel zoom).\n"
+                   "PATH is a ScanNet scene folder or a PLY/OBJ mesh or point cloud (default: the demo scene).\n"
+                   "With --screenshot, renders one image to a PNG and exits (needs an X server; xvfb-run works).\n"
+                   "Without a display, prints the scene summary of `inst3d info` instead.");
+    args.positional("PATH", "scene folder or mesh file", false)
+        .option("screenshot", "FILE.png", "render to a PNG and exit instead of opening a window")
+        .option("color-mode", "MODE", "rgb or instances", "rgb")
+        .option("size", "WxH", "window or image size in pixels", "1280x800")
+        .option("point-size", "PX", "point size for point clouds", "3");
+    if (!args.parse(argv)) return false;
+    r.isDefaultPath = !args.has("PATH");
+    r.path = r.isDefaultPath ? demoScenePath() : args.get("PATH");
+    r.screenshot = args.get("screenshot");
+    try {
+        r.colorMode = colorModeFromString(args.get("color-mode"));
+    } catch (const Error& e) {
+        throw UsageError("--color-mode: " + std::string(e.what()));
+    }
+    parseSize(args.get("size"), r.width, r.height);
+    r.pointSize = args.getDouble("point-size");
+    if (r.pointSize < 1 || r.pointSize > 20) throw UsageError("--point-size must be between 1 and 20");
+    return true;
+}
+
+std::shared_ptr<const Scene> loadWithProgress(const std::string& path) {
+    ProgressBar bar("load");
+    LoadOptions options;
+    options.progress = [&bar](double f, const std::string& m) { return bar.update(f, m); };
+    auto scene = std::make_shared<Scene>(loadScene(path, options));
+    bar.done();
+    return scene;
+}
+
+int printHeadless(const ViewRequest& r, const DisplayStatus& display) {
+    auto scene = loadWithProgress(r.path);
+    std::cout << describeScene(*scene);
+    std::cerr << "inst3d view: the 3D viewer needs a display (" << display.reason
+              << ").\nRun it on a desktop, or render an image with: xvfb-run -a inst3d view "
+              << (r.isDefaultPath ? "" : "PATH ") << "--screenshot out.png\n";
+    return 0;
+}
+
+int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
+    if (!display.canRenderVtk) {
+        std::cerr << "inst3d view: cannot render " << r.screenshot << ": " << display.reason
+                  << ".\nVTK needs an X server here; run: xvfb-run -a inst3d view ... --screenshot "
+                  << r.screenshot << "\n";
+        return 1;
+    }
+    ScreenshotOptions options;
+    options.width = r.width;
+    options.height = r.height;
+    options.colorMode = r.colorMode;
+    options.pointSize = r.pointSize;
+    renderScreenshot(loadWithProgress(r.path), options, r.screenshot);
+    std::cout << "wrote " << r.screenshot << " (" << r.width << "x" << r.height << ")\n";
+    return 0;
+}
+
+int runViewerWindow(const ViewRequest& r) {
+    // QApplication keeps references to argc/argv for its whole life.
+    int argc = 1;
+    char name[] = "inst3d";
+    char* argv[] = {name, nullptr};
+    QApplication app(argc, argv);
+    QApplication::setApplicationName("inst3d");
+    QApplication::setApplicationDisplayName("Inst3D");
+
+    SceneDocument document;
+    document.setColorMode(r.colorMode);
+    document.setPointSize(r.pointSize);
+    MainWindow window(&document);
+    window.resize(r.width, r.height);
+    window.show();
+    QString path = QString::fromStdString(r.path);
+    if (r.isDefaultPath && !QFileInfo::exists(path))
+        window.statusBar()->showMessage(QObject::tr("The demo scene is not installed (%1). Use File > Open.").arg(path));
+    else
+        document.open(path);
+    return app.exec();
+}
+
+int runView(const std::vector<std::string>& argv) {
+    ViewRequest request;
+    if (!parseViewArgs(argv, request)) return 0;
+    DisplayStatus display = probeDisplay();
+    if (!request.screenshot.empty()) return takeScreenshot(request, display);
+    if (!display.canShowWindows) return printHeadless(request, display);
+    return runViewerWindow(request);
+}
+
+}  // namespace
+
+void registerUiCommands(CommandRegistry& registry) {
+    registry.add({"view", "open a scene in the 3D viewer (or --screenshot it to a PNG)", runView});
+}
+
+}  // namespace inst3d

@@ -1,0 +1,67 @@
+// A Qt 6 widget that shows a VTK render window. Debian's VTK Qt module (QVTKOpenGLNativeWidget) is
+// built for Qt 5, so this is the same adapter written against Qt 6: a QOpenGLWidget that lets a
+// vtkGenericOpenGLRenderWindow render into its own framebuffers and blits the result into Qt's FBO
+// (docs: shared/reference/debian-dependencies.md §2). Mouse and wheel events are forwarded to a
+// vtkGenericRenderWindowInteractor with a trackball camera: left rotate, middle (or shift+left) pan,
+// right drag or wheel zoom, ctrl+left spin.
+//
+// The widget knows nothing about scenes: add renderers to renderWindow() and call update().
+#pragma once
+#include <QElapsedTimer>
+#include <QOpenGLWidget>
+
+#include <vtkSmartPointer.h>
+
+class vtkGenericOpenGLRenderWindow;
+class vtkGenericRenderWindowInteractor;
+class vtkInteractorStyle;
+class vtkObject;
+
+namespace inst3d {
+
+class VtkView : public QOpenGLWidget {
+    Q_OBJECT
+
+public:
+    explicit VtkView(QWidget* parent = nullptr);
+    ~VtkView() override;
+
+    vtkGenericOpenGLRenderWindow* renderWindow() const;
+    vtkGenericRenderWindowInteractor* interactor() const;
+    QSize sizeHint() const override { return {960, 640}; }
+
+Q_SIGNALS:
+    // After every frame; `seconds` is the time VTK took to render it (for fps readouts).
+    void frameRendered(double seconds);
+
+protected:
+    void initializeGL() override;
+    void resizeGL(int w, int h) override;
+    void paintGL() override;
+
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
+    void enterEvent(QEnterEvent* event) override;
+    void leaveEvent(QEvent* event) override;
+
+private:
+    void installObservers();
+    // VTK observer callbacks (vtkObject::AddObserver member-function form).
+    void onMakeCurrent(vtkObject*, unsigned long, void*);
+    void onIsCurrent(vtkObject*, unsigned long, void* callData);
+    void onRenderRequested(vtkObject*, unsigned long, void*);
+    void blitToQtFramebuffer(int w, int h);
+    void setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat = 0);
+    void forwardMouseButton(QMouseEvent* event, bool press);
+    int pixels(int logical) const;
+
+    vtkSmartPointer<vtkGenericOpenGLRenderWindow> window_;
+    vtkSmartPointer<vtkGenericRenderWindowInteractor> interactor_;
+    vtkSmartPointer<vtkInteractorStyle> style_;
+    QElapsedTimer frameTimer_;
+};
+
+}  // namespace inst3d
