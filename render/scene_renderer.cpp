@@ -33,6 +33,9 @@ SceneRenderer::SceneRenderer()
 
 SceneRenderer::~SceneRenderer() = default;
 
+vtkRenderer* SceneRenderer::renderer() const { return renderer_; }
+vtkActor* SceneRenderer::sceneActor() const { return actor_; }
+
 void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
     scene_ = std::move(scene);
     if (!scene_ || scene_->mesh.numVertices() == 0) {
@@ -94,7 +97,7 @@ void SceneRenderer::resetCamera() {
     double dir[3] = {-0.55, -0.80, 0.85};
     double len = std::sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
     double fovRad = cam->GetViewAngle() * M_PI / 180.0;
-    double distance = radius / std::sin(fovRad / 2) * 0.92;  // bounding sphere just fills the view height
+    double distance = radius / std::sin(fovRad / 2);  // the bounding sphere fills the view height
     cam->SetFocalPoint(center);
     cam->SetPosition(center[0] + dir[0] / len * distance, center[1] + dir[1] / len * distance,
                      center[2] + dir[2] / len * distance);

@@ -23,8 +23,8 @@ public:
     SceneRenderer(const SceneRenderer&) = delete;
     SceneRenderer& operator=(const SceneRenderer&) = delete;
 
-    vtkRenderer* renderer() const { return renderer_; }
-    vtkActor* sceneActor() const { return actor_; }
+    vtkRenderer* renderer() const;
+    vtkActor* sceneActor() const;
 
     // Shows `scene` (nullptr clears the view) in the current color mode and resets the camera.
     void setScene(std::shared_ptr<const Scene> scene);

@@ -1,20 +1,37 @@
 #include "render/screenshot.h"
 
+#include <cstring>
+
 #include <vtkImageData.h>
-#include <vtkPNGWriter.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
 #include <vtkWindowToImageFilter.h>
 
 #include "core/common/error.h"
+#include "core/io/image_codec.h"
 #include "render/scene_renderer.h"
 
 namespace inst3d {
+namespace {
 
-void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options, const std::string& pngPath) {
+// VTK images start at the bottom row; ImageRGB8 (and PNG) start at the top.
+ImageRGB8 toImage(vtkImageData* data, int width, int height) {
+    ImageRGB8 image;
+    image.width = width;
+    image.height = height;
+    image.pixels.resize(static_cast<size_t>(width) * height * 3);
+    const auto* src = static_cast<const uint8_t*>(data->GetScalarPointer());
+    size_t row = static_cast<size_t>(width) * 3;
+    for (int y = 0; y < height; ++y) std::memcpy(image.at(0, height - 1 - y), src + y * row, row);
+    return image;
+}
+
+}  // namespace
+
+ImageRGB8 renderSceneImage(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options) {
     if (options.width < 16 || options.height < 16 || options.width > 16384 || options.height > 16384)
-        fail(pngPath, "screenshot size " + std::to_string(options.width) + "x" + std::to_string(options.height) +
-                          " is out of range (16..16384)");
+        fail("", "image size " + std::to_string(options.width) + "x" + std::to_string(options.height) +
+                     " is out of range (16..16384 per side)");
     SceneRenderer view;
     view.setColorMode(options.colorMode);
     view.setPointSize(options.pointSize);
@@ -22,7 +39,7 @@ void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOption
 
     auto window = vtkSmartPointer<vtkRenderWindow>::New();
     window->SetOffScreenRendering(1);
-    window->SetMultiSamples(8);  // llvmpipe handles it; smooth edges matter for docs screenshots
+    window->SetMultiSamples(options.multiSamples);
     window->SetSize(options.width, options.height);
     window->AddRenderer(view.renderer());
     window->Render();
@@ -32,12 +49,24 @@ void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOption
     grab->SetInputBufferTypeToRGB();
     grab->ReadFrontBufferOff();
     grab->Update();
-    auto writer = vtkSmartPointer<vtkPNGWriter>::New();
-    writer->SetFileName(pngPath.c_str());
-    writer->SetInputConnection(grab->GetOutputPort());
-    writer->Write();
-    if (writer->GetErrorCode() != 0) fail(pngPath, "cannot write the PNG (VTK error code " + std::to_string(writer->GetErrorCode()) + ")");
+    vtkImageData* data = grab->GetOutput();
+    int dims[3];
+    data->GetDimensions(dims);
+    if (dims[0] != options.width || dims[1] != options.height || data->GetNumberOfScalarComponents() != 3)
+        fail("", "the offscreen render returned a " + std::to_string(dims[0]) + "x" + std::to_string(dims[1]) + " image");
+    ImageRGB8 image = toImage(data, dims[0], dims[1]);
     window->Finalize();
+    return image;
+}
+
+void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options, const std::string& path) {
+    ImageRGB8 image;
+    try {
+        image = renderSceneImage(std::move(scene), options);
+    } catch (const Error& e) {
+        fail(path, e.problem());
+    }
+    writeColorImage(path, image);
 }
 
 }  // namespace inst3d

@@ -1,10 +1,11 @@
-// Renders a scene to a PNG without a Qt window: an offscreen VTK render window with the same
-// SceneRenderer the viewer uses. Debian's VTK has no OSMesa/EGL, so this still needs an X server
-// (Xvfb is enough); callers check for a display first (see hasDisplay in ui/).
+// Renders a scene to an image without a Qt window: an offscreen VTK render window with the same
+// SceneRenderer the viewer uses, so screenshots look like the viewer. Debian's VTK has no OSMesa/EGL,
+// so this still needs an X server (Xvfb is enough); callers check for a display first (ui/display_probe.h).
 #pragma once
 #include <memory>
 #include <string>
 
+#include "core/scene/frames.h"
 #include "core/scene/scene.h"
 #include "render/color_mode.h"
 
@@ -15,9 +16,12 @@ struct ScreenshotOptions {
     int height = 800;
     ColorMode colorMode = ColorMode::Rgb;
     double pointSize = 3.0;
+    int multiSamples = 8;  // one-off images can afford smooth edges, even on llvmpipe
 };
 
-// Throws Error(pngPath, ...) when the image cannot be rendered or written.
-void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options, const std::string& pngPath);
+// Throws Error when the size is out of range (16..16384 per side).
+ImageRGB8 renderSceneImage(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options);
+// .png or .jpg by extension, written atomically; throws Error(path, ...) on failure.
+void renderScreenshot(std::shared_ptr<const Scene> scene, const ScreenshotOptions& options, const std::string& path);
 
 }  // namespace inst3d

@@ -153,9 +153,10 @@ void MainWindow::onColorModeChanged(ColorMode mode) {
 
 void MainWindow::onFrameRendered(double seconds) {
     // Rendering is on demand, so "fps" is what the renderer could sustain: 1 / smoothed frame time.
-    frameSeconds_ = frameSeconds_ <= 0 ? seconds : 0.8 * frameSeconds_ + 0.2 * seconds;
+    frameSeconds_ = frameSeconds_ <= 0 ? seconds : 0.7 * frameSeconds_ + 0.3 * seconds;
     double fps = frameSeconds_ > 0 ? 1.0 / frameSeconds_ : 0;
     fpsLabel_->setText(tr("%1 ms/frame (%2 fps)").arg(frameSeconds_ * 1000, 0, 'f', 1).arg(fps, 0, 'f', fps < 10 ? 1 : 0));
+    fpsLabel_->setToolTip(tr("Render time of the last frames on %1").arg(view_->glRenderer()));
 }
 
 }  // namespace inst3d

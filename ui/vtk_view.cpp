@@ -6,6 +6,7 @@
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QOpenGLExtraFunctions>
+#include <QOpenGLFunctions>
 #include <QSurfaceFormat>
 #include <QWheelEvent>
 
@@ -39,7 +40,6 @@ VtkView::VtkView(QWidget* parent) : QOpenGLWidget(parent) {
     setMinimumSize(160, 120);
 
     window_ = vtkSmartPointer<vtkGenericOpenGLRenderWindow>::New();
-    window_->SetMultiSamples(4);  // VTK renders into its own multisampled FBO; Qt's stays single-sampled
     interactor_ = vtkSmartPointer<vtkGenericRenderWindowInteractor>::New();
     interactor_->SetRenderWindow(window_);
     style_ = vtkSmartPointer<vtkInteractorStyleTrackballCamera>::New();
@@ -85,7 +85,21 @@ void VtkView::onIsCurrent(vtkObject*, unsigned long, void* callData) {
 
 int VtkView::pixels(int logical) const { return static_cast<int>(logical * devicePixelRatioF() + 0.5); }
 
+void VtkView::detectRenderer() {
+    const auto* name = reinterpret_cast<const char*>(context()->functions()->glGetString(GL_RENDERER));
+    glRenderer_ = QString::fromLatin1(name ? name : "unknown");
+    softwareRenderer_ = glRenderer_.contains("llvmpipe", Qt::CaseInsensitive) ||
+                        glRenderer_.contains("softpipe", Qt::CaseInsensitive) ||
+                        glRenderer_.contains("SwiftShader", Qt::CaseInsensitive) ||
+                        glRenderer_.contains("Software", Qt::CaseInsensitive);
+    // VTK renders into its own FBO, multisampled when asked (Qt's stays single-sampled). 4x MSAA
+    // triples the frame time on llvmpipe (measured ~70 -> ~240 ms for 140k triangles), so software
+    // GL renders aliased; real GPUs get smooth edges for free.
+    window_->SetMultiSamples(softwareRenderer_ ? 0 : 4);
+}
+
 void VtkView::initializeGL() {
+    detectRenderer();
     window_->SetReadyForRendering(true);
     window_->SetOwnContext(0);
     window_->SetFrameBlitModeToNoBlit();  // paintGL blits into Qt's FBO itself

@@ -9,6 +9,7 @@
 #pragma once
 #include <QElapsedTimer>
 #include <QOpenGLWidget>
+#include <QString>
 
 #include <vtkSmartPointer.h>
 
@@ -28,6 +29,9 @@ public:
 
     vtkGenericOpenGLRenderWindow* renderWindow() const;
     vtkGenericRenderWindowInteractor* interactor() const;
+    // GL_RENDERER of the widget's context once it exists ("llvmpipe (LLVM 15.0.6, 256 bits)").
+    QString glRenderer() const { return glRenderer_; }
+    bool isSoftwareRenderer() const { return softwareRenderer_; }
     QSize sizeHint() const override { return {960, 640}; }
 
 Q_SIGNALS:
@@ -49,6 +53,7 @@ protected:
 
 private:
     void installObservers();
+    void detectRenderer();
     // VTK observer callbacks (vtkObject::AddObserver member-function form).
     void onMakeCurrent(vtkObject*, unsigned long, void*);
     void onIsCurrent(vtkObject*, unsigned long, void* callData);
@@ -62,6 +67,8 @@ private:
     vtkSmartPointer<vtkGenericRenderWindowInteractor> interactor_;
     vtkSmartPointer<vtkInteractorStyle> style_;
     QElapsedTimer frameTimer_;
+    QString glRenderer_;
+    bool softwareRenderer_ = false;
 };
 
 }  // namespace inst3d

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -63,6 +64,15 @@ MappedFile::MappedFile(const std::string& path) : path_(path) {
         data_ = fallback_.data();
         size_ = fallback_.size();
     }
+}
+
+void MappedFile::release(const uint8_t* upTo) {
+    if (!mapped_ || upTo <= data_) return;
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    size_t end = std::min(static_cast<size_t>(upTo - data_), size_) / page * page;
+    if (end <= released_ + (4u << 20)) return;  // in steps of at least 4 MB
+    ::madvise(const_cast<uint8_t*>(data_) + released_, end - released_, MADV_DONTNEED);
+    released_ = end;
 }
 
 MappedFile::~MappedFile() {

@@ -23,12 +23,16 @@ public:
     const uint8_t* data() const { return data_; }
     size_t size() const { return size_; }
     const std::string& path() const { return path_; }
+    // Drops the pages before `upTo` from this process's memory once they have been decoded, so the
+    // peak memory of loading a scene is its decoded data plus a small window, not data + file.
+    void release(const uint8_t* upTo);
 
 private:
     std::string path_;
     const uint8_t* data_ = nullptr;
     size_t size_ = 0;
     bool mapped_ = false;
+    size_t released_ = 0;
     std::vector<uint8_t> fallback_;
 };
 

@@ -469,18 +469,30 @@ ImageSize readImageSize(const std::string& path) {
     }
 }
 
+namespace {
+// The encoders do not know the file name; put it into their errors.
+template <typename Encode>
+std::vector<uint8_t> encodeFor(const std::string& path, Encode encode) {
+    try {
+        return encode();
+    } catch (const Error& e) {
+        fail(path, e.problem());
+    }
+}
+}  // namespace
+
 void writeColorImage(const std::string& path, const ImageRGB8& image, int jpegQuality) {
     std::string ext = lowerExtension(path);
     std::vector<uint8_t> bytes;
-    if (ext == ".jpg" || ext == ".jpeg") bytes = encodeJpeg(image, jpegQuality);
-    else if (ext == ".png") bytes = encodePngRGB(image);
+    if (ext == ".jpg" || ext == ".jpeg") bytes = encodeFor(path, [&] { return encodeJpeg(image, jpegQuality); });
+    else if (ext == ".png") bytes = encodeFor(path, [&] { return encodePngRGB(image); });
     else fail(path, "unsupported color image extension '" + ext + "' (use .jpg, .jpeg or .png)");
     writeFileAtomic(path, bytes.data(), bytes.size());
 }
 
 void writeDepthImage(const std::string& path, const ImageDepth16& image) {
     if (lowerExtension(path) != ".png") fail(path, "depth images are written as 16-bit PNG; use a .png name");
-    std::vector<uint8_t> bytes = encodePng16(image);
+    std::vector<uint8_t> bytes = encodeFor(path, [&] { return encodePng16(image); });
     writeFileAtomic(path, bytes.data(), bytes.size());
 }
 

@@ -185,6 +185,7 @@ uint8_t toColorByte(double v, PlyType t) {
 
 struct Output {
     PlyData* data;
+    MappedFile* file = nullptr;  // decoded pages are released as we go
     bool colors = false, alpha = false, label = false;
 };
 
@@ -222,6 +223,7 @@ void decodeScanNetVertices(const uint8_t* p, const Element& e, Output& out) {
         std::memcpy(xyz + 3 * i, p, 12);
         std::memcpy(rgba + 4 * i, p + 12, 4);
         if (label) std::memcpy(label + i, p + 16, 2);
+        if ((i & 0xFFFF) == 0 && out.file) out.file->release(p);
     }
 }
 
@@ -296,6 +298,7 @@ const uint8_t* decodeBinaryElement(const uint8_t* p, const uint8_t* end, const E
                              (e.properties[0].type == PlyType::Int32 || e.properties[0].type == PlyType::UInt32);
     int64_t idx[256];
     for (size_t i = 0; i < e.count; ++i) {
+        if ((i & 0xFFFF) == 0 && out.file) out.file->release(p);
         if (simpleFaces && !Swap) {
             if (p >= end) truncated(path, e.name, i, e.count);
             size_t n = *p++;
@@ -432,7 +435,7 @@ PlyData readPly(const std::string& path) {
     PlyData data;
     data.format = h.format;
     data.comments = h.comments;
-    Output out{&data};
+    Output out{&data, &file};
     const uint8_t* p = file.data() + h.bodyOffset;
     const uint8_t* end = file.data() + file.size();
     const Element* vertex = nullptr;

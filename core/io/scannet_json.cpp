@@ -1,5 +1,6 @@
 #include "core/io/scannet_json.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -16,7 +17,8 @@ using json = nlohmann::json;
 // whole PLY. This strict scanner reads the one array we need at memory speed and validates (skips) the rest.
 class SegsScanner {
 public:
-    SegsScanner(const char* begin, const char* end, const std::string& path) : p_(begin), end_(end), path_(path) {}
+    SegsScanner(const char* begin, const char* end, const std::string& path, MappedFile* file = nullptr)
+        : p_(begin), end_(end), path_(path), file_(file) {}
 
     Segmentation parse() {
         Segmentation out;
@@ -165,11 +167,14 @@ private:
     }
     void indices(std::vector<int32_t>& out) {
         expect('[');
-        out.reserve(static_cast<size_t>(end_ - p_) / 4);
+        // One pass of counting commas (memory speed) sizes the vector exactly, with no regrowth.
+        const char* close = static_cast<const char*>(std::memchr(p_, ']', static_cast<size_t>(end_ - p_)));
+        if (close) out.reserve(static_cast<size_t>(std::count(p_, close, ',')) + 1);
         ws();
         if (peek() == ']') { ++p_; return; }
         while (true) {
             ws();
+            peek();  // a truncated file must say so, not "not an integer"
             int64_t v = 0;
             auto r = std::from_chars(p_, end_, v);
             if (r.ec != std::errc()) error("segIndices entry " + std::to_string(out.size()) + " is not an integer");
@@ -177,6 +182,7 @@ private:
                 error("segIndices entry " + std::to_string(out.size()) + " is not an integer");
             if (v < 0 || v > INT32_MAX) error("segIndices entry " + std::to_string(out.size()) + " is out of range");
             out.push_back(static_cast<int32_t>(v));
+            if ((out.size() & 0xFFFF) == 0 && file_) file_->release(reinterpret_cast<const uint8_t*>(p_));
             p_ = r.ptr;
             ws();
             char c = peek();
@@ -191,6 +197,7 @@ private:
     const char* p_;
     const char* end_;
     const std::string& path_;
+    MappedFile* file_;
     size_t total_ = static_cast<size_t>(end_ - p_);
 };
 
@@ -233,7 +240,8 @@ int intField(const json& obj, const char* key, const std::string& path, const st
 Segmentation readSegs(const std::string& path) {
     MappedFile file(path);
     const char* b = reinterpret_cast<const char*>(file.data());
-    return SegsScanner(b, b + file.size(), path).parse();
+    Segmentation segs = SegsScanner(b, b + file.size(), path, &file).parse();
+    return segs;
 }
 
 void writeSegs(const std::string& path, const Segmentation& segs) {

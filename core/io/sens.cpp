@@ -450,8 +450,13 @@ void SensWriter::addFrame(const Mat4& cameraToWorld, const ImageRGB8& color, con
         fail(path_, frame + ": depth image is " + std::to_string(depth.width) + "x" + std::to_string(depth.height) +
                         ", header says " + std::to_string(header_.depthWidth) + "x" + std::to_string(header_.depthHeight));
     // Encode before writing anything, so an encoder error leaves the file consistent.
-    std::vector<uint8_t> colorBytes = encodeColorPayload(header_, color, jpegQuality);
-    std::vector<uint8_t> depthBytes = encodeDepthPayload(header_, depth);
+    std::vector<uint8_t> colorBytes, depthBytes;
+    try {
+        colorBytes = encodeColorPayload(header_, color, jpegQuality);
+        depthBytes = encodeDepthPayload(header_, depth);
+    } catch (const Error& e) {
+        fail(path_, frame + ": " + e.problem());  // the encoders do not know the file name
+    }
     std::vector<uint8_t> record;
     putMat4(record, cameraToWorld);
     putU64(record, timestampUs);

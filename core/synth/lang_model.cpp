@@ -19,6 +19,7 @@ constexpr double kLateralLead = 0.5;
 constexpr double kViewMaxAngleDeg = 25.0;  // facing direction must be close to a room axis
 constexpr double kViewMinDistance = 1.0;   // viewpoint object far enough from the room center
 constexpr size_t kMaxBetweenPerTarget = 3;
+constexpr double kViewpointMinHeight = 0.4, kViewpointMinWidth = 0.6;
 
 double dxy(const Vec3& a, const Vec3& b) { return std::hypot(a.x - b.x, a.y - b.y); }
 
@@ -164,6 +165,12 @@ bool LangScene::viewDirection(const LObject& v, Vec3& dir) const {
     return true;
 }
 
+bool LangScene::isViewpoint(const LObject& v) {
+    if (v.cat == "door" || v.cat == "window") return true;
+    Vec3 size = v.box.size();
+    return v.named && v.supportId < 0 && size.z >= kViewpointMinHeight && std::max(size.x, size.y) >= kViewpointMinWidth;
+}
+
 bool LangScene::stronglyOn(const LObject& o, const LObject& a) const {
     return o.supportId == a.id && onScore(o, a) > kOnMargin;
 }
@@ -270,7 +277,7 @@ void LangScene::addViewClaims(const LObject& t, std::vector<Claim>& out) const {
     if (d.empty()) return;
     for (const LObject* v : anchors()) {
         Vec3 dir;
-        if (v->cat == t.cat || !viewDirection(*v, dir)) continue;
+        if (v->cat == t.cat || !isViewpoint(*v) || !viewDirection(*v, dir)) continue;
         Vec3 left(-dir.y, dir.x, 0);
         auto lat = [&](const LObject& o) { return dot(o.c() - v->c(), left); };
         double maxOther = -1e9, minOther = 1e9;

@@ -98,6 +98,8 @@ public:
     static double gap(const LObject& o, const LObject& a);
     static double betweenScore(const LObject& o, const LObject& a, const LObject& b);
     bool viewDirection(const LObject& v, Vec3& dir) const;  // axis-snapped facing direction; false if unclear
+    // Something one would turn to face (door, window, furniture standing on the floor), not a small item.
+    static bool isViewpoint(const LObject& v);
     bool stronglyOn(const LObject& o, const LObject& a) const;
     bool stronglyNotOn(const LObject& o, const LObject& a) const;
 

@@ -70,6 +70,8 @@ std::vector<std::string> plainRefs(const LangScene& s, const LObject& t, const s
 void countQuestions(const LangScene& s, const std::string& split, Rng& rng, int& k, ojson& out) {
     std::vector<std::string> cats = s.targetCategories();
     rng.shuffle(cats);
+    // Categories with several instances first: "how many" with answer 1 is the dull case.
+    std::stable_partition(cats.begin(), cats.end(), [&](const std::string& c) { return s.count(c) > 1; });
     for (size_t i = 0; i < cats.size() && i < kMaxCountQuestions; ++i) {
         auto objs = s.ofCategory(cats[i]);
         addScanQa(s, split, k, "How many " + lang::pluralize(cats[i]) + " are in the room?",
@@ -120,10 +122,12 @@ void whereQuestions(const LangScene& s, const std::string& split, Rng& rng, int&
     for (const LObject* t : targets) {
         if (made >= kMaxWhereQuestions) break;
         auto claims = s.claimsFor(*t);
+        // "on the X" is the natural answer when it holds; otherwise next to / between.
         std::vector<std::string> locations;
-        for (const Claim& c : claims) {
-            std::string where = locationPhrase(s, c);
-            if (!where.empty()) locations.push_back(where);
+        for (Rel preferred : {Rel::On, Rel::Near, Rel::Between}) {
+            for (const Claim& c : claims)
+                if (c.rel == preferred) locations.push_back(locationPhrase(s, c));
+            if (!locations.empty()) break;
         }
         // The reference must not already say where it is: colour, uniqueness or size only.
         std::vector<Claim> naming;
@@ -159,7 +163,9 @@ bool standingSpotFree(const LangScene& s, const Vec3& p) {
 
 std::vector<Situation> findSituations(const LangScene& s, Rng& rng) {
     std::vector<Situation> out;
-    auto anchors = s.anchors();
+    std::vector<const LObject*> anchors;
+    for (const LObject* a : s.anchors())
+        if (LangScene::isViewpoint(*a)) anchors.push_back(a);
     rng.shuffle(anchors);
     for (const LObject* f : anchors) {
         if (out.size() >= kMaxSituations) break;

@@ -44,16 +44,20 @@ bool pickClaims(const std::vector<Claim>& pool, std::set<int> remaining, Rng& rn
                 break;
             }
     }
+    // Two sentences of the same relation ("closest to the door. closest to the chair.") read badly.
+    auto sameKindPicked = [&](const Claim* c) {
+        return std::any_of(picked.begin(), picked.end(), [&](const Claim* p) { return p->rel == c->rel; });
+    };
     for (const Claim* c : order) {
         if (remaining.empty() || picked.size() >= 2) break;
-        if (countExcluded(*c, remaining) == 0) continue;
+        if (countExcluded(*c, remaining) == 0 || sameKindPicked(c)) continue;
         picked.push_back(c);
         removeExcluded(*c, remaining);
     }
     if (!remaining.empty()) return false;
     if (picked.size() < 2 || rng.below(2) == 0) {
         for (const Claim* c : order)
-            if (std::find(picked.begin(), picked.end(), c) == picked.end() && picked.size() < 2) {
+            if (std::find(picked.begin(), picked.end(), c) == picked.end() && !sameKindPicked(c) && picked.size() < 2) {
                 picked.push_back(c);
                 break;
             }
@@ -164,7 +168,7 @@ std::vector<std::string> nr3dRow(const LangScene& s, const LObject& t, const Cla
     for (const LObject* o : d) stimulus += "-" + std::to_string(o->id);
     bool anchor = c.a >= 0;
     bool spatial = isRelation(c.rel) && c.rel != Rel::Largest && c.rel != Rel::Smallest;
-    bool color = c.rel == Rel::Color;
+    bool color = c.rel == Rel::Color || c.rel == Rel::OnlyColor;
     bool shape = c.rel == Rel::Largest || c.rel == Rel::Smallest;
     auto b = [](bool v) { return std::string(v ? "True" : "False"); };
     return {s.id() + "_synth_" + std::to_string(k),
@@ -315,8 +319,13 @@ void nr3dRows(const LangScene& s, Rng& rng, std::vector<std::vector<std::string>
         std::stable_partition(options.begin(), options.end(), [](const auto& o) { return o.first.viewDependent(); });
         auto vi = std::find_if(options.begin(), options.end(), [](const auto& o) { return !o.first.viewDependent(); });
         if (vi != options.end() && vi != options.begin()) std::iter_swap(options.begin() + 1, vi);
-        for (size_t i = 0; i < kMaxNr3dPerTarget && i < options.size(); ++i)
-            rows.push_back(nr3dRow(s, *t, options[i].first, options[i].second, k++));
+        std::vector<Rel> used;
+        for (const auto& [claim, utterance] : options) {
+            if (used.size() >= kMaxNr3dPerTarget) break;
+            if (std::find(used.begin(), used.end(), claim.rel) != used.end()) continue;  // vary the relation
+            used.push_back(claim.rel);
+            rows.push_back(nr3dRow(s, *t, claim, utterance, k++));
+        }
     }
 }
 

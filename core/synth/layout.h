@@ -37,7 +37,9 @@ public:
 
     // Structure. Floor and walls are generated from the room; door and windows go on a wall.
     void addShell(int wallColor, int floorColor);
-    int addOnWall(Model model, int wall, double along, double sill);
+    // `along` = start of the object along the wall, `sill` = its bottom; `clearance` = depth of the
+    // keep-out zone in front of it.
+    int addOnWall(Model model, int wall, double along, double sill, double clearance);
     double wallLength(int wall) const;
 
     // Furniture. Each returns the new objectId, or -1 when no valid spot was found.
@@ -74,14 +76,19 @@ public:
     Furnisher(RoomLayout& layout, SynthRng& rng, double vertexSpacing, int maxObjects);
     Model make(const std::string& category, const ModelStyle& style = {});
     bool full() const { return layout_.count() >= maxObjects_; }
+    // False when adding the model would push the scene past its vertex budget.
+    bool affordable(const Model& model) const;
     RoomLayout& layout() { return layout_; }
     SynthRng& rng() { return rng_; }
 
 private:
     RoomLayout& layout_;
     SynthRng& rng_;
+    double vertexCount(const Model& model) const;
+
     double spacing_;
     int maxObjects_;
+    double vertexBudget_;
     std::map<std::string, std::vector<int>> used_;
 };
 

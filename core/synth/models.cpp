@@ -210,7 +210,7 @@ Model monitor(SynthRng& rng, int main) {
 }
 
 Model tv(SynthRng& rng, int main) {
-    const double w = draw(rng, 0.8, 1.2);
+    const double w = draw(rng, 0.7, 1.1);
     return screen(rng, main, w, cm(w * 0.58), 0.06);
 }
 

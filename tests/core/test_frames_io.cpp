@@ -538,6 +538,18 @@ private slots:
         msg = errorOf([&] { decodeJpeg(headerOnly.data(), headerOnly.size(), "stub.jpg"); });
         QVERIFY2(msg.find("stub.jpg") != std::string::npos, msg.c_str());
 
+        // Entropy data cut short: libjpeg only warns and pads with gray; that must be an error too.
+        ImageRGB8 noisy;
+        noisy.width = 320;
+        noisy.height = 240;
+        noisy.pixels.resize(320 * 240 * 3);
+        for (size_t i = 0; i < noisy.pixels.size(); ++i) noisy.pixels[i] = uint8_t((i * 2654435761u) >> 24);
+        std::vector<uint8_t> big = encodeJpeg(noisy, 90);
+        std::vector<uint8_t> cut(big.begin(), big.begin() + big.size() * 9 / 10);
+        msg = errorOf([&] { decodeJpeg(cut.data(), cut.size(), "cut.jpg"); });
+        QVERIFY2(msg.find("cut.jpg") != std::string::npos && msg.find("corrupt JPEG data") != std::string::npos,
+                 msg.c_str());
+
         msg = errorOf([&] { decodeJpeg(nullptr, 0, "empty.jpg"); });
         QVERIFY2(msg.find("empty.jpg") != std::string::npos, msg.c_str());
     }
@@ -606,6 +618,12 @@ private slots:
         writeVector(file, png);
         QVERIFY(readColorImage(file).pixels == img.pixels);
         QVERIFY(errorOf([&] { writeColorImage(path("x.bmp"), img); }).find("x.bmp") != std::string::npos);
+        ImageDepth16 broken;
+        broken.width = 4;
+        broken.height = 4;  // but no pixels
+        msg = errorOf([&] { writeDepthImage(path("broken.png"), broken); });
+        QVERIFY2(msg.find("broken.png") != std::string::npos, msg.c_str());
+        QVERIFY(!fileExists(path("broken.png")));
     }
 
     // ---- exported folders ----

@@ -1,6 +1,7 @@
 // The Qt viewer on a real GL context (xcb under Xvfb): renders scene colors where they belong,
 // recolors by instance, reacts to real mouse input, loads files in the background and reports errors.
 #include <QApplication>
+#include <QFile>
 #include <QLabel>
 #include <QMessageBox>
 #include <QSignalSpy>
