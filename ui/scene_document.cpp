@@ -80,16 +80,16 @@ void SceneDocument::postProgress(const std::shared_ptr<LoadJob>& job, double fra
 void SceneDocument::finishLoad(const std::shared_ptr<LoadJob>& job, const LoadResult& result) {
     if (loading_ != job) return;  // cancelled or superseded: whoever replaced it owns the UI now
     loading_.reset();
-    if (result.cancelled) {
-        // Only a cancel through job->cancel gets here, and cancelLoading() already reset loading_.
-    } else if (!result.error.isEmpty()) {
-        Q_EMIT loadFailed(job->path, result.error);
-    } else {
-        scene_ = result.scene;
-        path_ = job->path;
-        Q_EMIT sceneChanged();
-    }
+    // Finished first: progress UI goes away before an error box blocks in a loadFailed slot.
     Q_EMIT loadingFinished();
+    if (result.cancelled) return;  // the loader gave up on its own; nothing to show
+    if (!result.error.isEmpty()) {
+        Q_EMIT loadFailed(job->path, result.error);
+        return;
+    }
+    scene_ = result.scene;
+    path_ = job->path;
+    Q_EMIT sceneChanged();
 }
 
 void SceneDocument::cancelLoading() {

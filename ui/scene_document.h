@@ -29,8 +29,8 @@ public:
     double pointSize() const { return pointSize_; }
 
     // Loads a ScanNet scene folder or a PLY/OBJ file on a worker thread (loadScene). Emits
-    // loadingStarted, loadingProgress..., then sceneChanged or loadFailed. Opening again cancels
-    // the previous load; its result is dropped.
+    // loadingStarted, loadingProgress..., loadingFinished, then sceneChanged or loadFailed. Opening
+    // again cancels the previous load; its result is dropped.
     void open(const QString& path);
     void cancelLoading();
     // Shows a scene that is already in memory (tests, scenes made by other tools).
@@ -42,7 +42,7 @@ public:
 Q_SIGNALS:
     void loadingStarted(const QString& path);
     void loadingProgress(double fraction, const QString& step);
-    void loadingFinished();  // after sceneChanged or loadFailed (or a cancel): hide progress UI
+    void loadingFinished();  // load over (before sceneChanged/loadFailed, or on cancel): hide progress UI
     void sceneChanged();
     // `message` is the loader's inst3d::Error::what(): "<file>: <problem>".
     void loadFailed(const QString& path, const QString& message);

@@ -10,6 +10,7 @@
 #include "core/cli/command.h"
 #include "core/cli/info.h"
 #include "core/common/error.h"
+#include "core/common/file_util.h"
 #include "core/config/config.h"
 #include "core/io/scene_loader.h"
 #include "render/screenshot.h"
@@ -50,10 +51,10 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
     ArgParser args("inst3d view",
                    "Opens a scene in the 3D viewer (left drag rotate, middle drag pan, wheel zoom).\n"
                    "PATH is a ScanNet scene folder or a PLY/OBJ mesh or point cloud (default: the demo scene).\n"
-                   "With --screenshot, renders one image to a PNG and exits (needs an X server; xvfb-run works).\n"
+                   "With --screenshot, renders one image and exits (needs an X server; xvfb-run works).\n"
                    "Without a display, prints the scene summary of `inst3d info` instead.");
     args.positional("PATH", "scene folder or mesh file", false)
-        .option("screenshot", "FILE.png", "render to a PNG and exit instead of opening a window")
+        .option("screenshot", "FILE", "render to a .png (or .jpg) and exit instead of opening a window")
         .option("color-mode", "MODE", "rgb or instances", "rgb")
         .option("size", "WxH", "window or image size in pixels", "1280x800")
         .option("point-size", "PX", "point size for point clouds", "3");
@@ -72,17 +73,19 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
     return true;
 }
 
-std::shared_ptr<const Scene> loadWithProgress(const std::string& path) {
+std::shared_ptr<const Scene> loadWithProgress(const ViewRequest& r) {
+    if (r.isDefaultPath && !fileExists(r.path) && !isDirectory(r.path))
+        fail(r.path, "no PATH given and the bundled demo scene is not installed here");
     ProgressBar bar("load");
     LoadOptions options;
     options.progress = [&bar](double f, const std::string& m) { return bar.update(f, m); };
-    auto scene = std::make_shared<Scene>(loadScene(path, options));
+    auto scene = std::make_shared<Scene>(loadScene(r.path, options));
     bar.done();
     return scene;
 }
 
 int printHeadless(const ViewRequest& r, const DisplayStatus& display) {
-    auto scene = loadWithProgress(r.path);
+    auto scene = loadWithProgress(r);
     std::cout << describeScene(*scene);
     std::cerr << "inst3d view: the 3D viewer needs a display (" << display.reason
               << ").\nRun it on a desktop, or render an image with: xvfb-run -a inst3d view "
@@ -102,7 +105,7 @@ int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
     options.height = r.height;
     options.colorMode = r.colorMode;
     options.pointSize = r.pointSize;
-    renderScreenshot(loadWithProgress(r.path), options, r.screenshot);
+    renderScreenshot(loadWithProgress(r), options, r.screenshot);
     std::cout << "wrote " << r.screenshot << " (" << r.width << "x" << r.height << ")\n";
     return 0;
 }

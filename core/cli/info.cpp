@@ -48,7 +48,7 @@ std::string describeScene(const Scene& scene) {
     AABB raw = scene.mesh.bounds(), aligned = alignedBounds(scene);
     out += "bounds raw      min " + fmt3(raw.min) + " max " + fmt3(raw.max) + "\n";
     out += "bounds aligned  min " + fmt3(aligned.min) + " max " + fmt3(aligned.max) + " size " + fmt3(aligned.size()) + "\n";
-    out += "alignment   " + std::string(scene.axisAlignment.isIdentity() ? "identity" : "") + "\n";
+    out += "alignment   " + std::string(scene.axisAlignment.isIdentity() ? "identity" : "raw -> aligned (axisAlignment)") + "\n";
     if (!scene.axisAlignment.isIdentity())
         for (int r = 0; r < 4; ++r) {
             std::snprintf(buf, sizeof buf, "  [% .6f % .6f % .6f % .6f]\n", scene.axisAlignment(r, 0),

@@ -81,7 +81,11 @@ MappedFile::~MappedFile() {
 
 void writeFileAtomic(const std::string& path, const std::function<void(std::FILE*)>& writer) {
     fs::path target(path);
-    if (target.has_parent_path()) fs::create_directories(target.parent_path());
+    if (target.has_parent_path()) {
+        std::error_code ec;
+        fs::create_directories(target.parent_path(), ec);
+        if (ec) fail(path, "cannot create its folder (" + ec.message() + ")");
+    }
     std::string tmp = path + ".tmp-" + std::to_string(::getpid());
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) fail(path, "cannot create temporary file " + tmp + " (" + errnoText() + ")");

@@ -234,7 +234,8 @@ void situatedQuestions(const LangScene& s, const Situation& sit, Rng& rng, long 
         if (!a.empty()) add(q, center == 180.0 ? "other" : "what", "other", a);
     }
     const LObject& f = *sit.facing;
-    bool frontClear = !f.color.empty();
+    // When the situation had to name F by its colour ("the pink toilet") the question answers itself.
+    bool frontClear = !f.color.empty() && s.name(f) == f.cat;
     for (const LObject* o : s.ofCategory(f.cat))
         if (o != &f && angleDiff(ag.angleDeg(o->c()), 0) <= kFrontColorCone && o->color != f.color) frontClear = false;
     if (frontClear) add("What color is the " + f.cat + " in front of me?", "what", "other", f.color);

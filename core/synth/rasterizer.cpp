@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 namespace inst3d {
 
@@ -15,19 +14,31 @@ struct ScreenVertex {
 
 struct Target {
     int width, height;
-    float* z;      // [H*W], +inf = empty
+    float* invZ;   // [H*W] 1/z of the nearest surface so far, 0 = empty (no divisions in the inner loop)
     float* rgb;    // [H*W*3] or null
     float shade;   // flat shading factor of the current triangle
 };
 
-double edge(double ax, double ay, double bx, double by, double px, double py) {
-    return (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+// An affine function of the pixel position: a*x + b*y + c.
+struct Plane {
+    double a, b, c;
+    double at(double x, double y) const { return a * x + b * y + c; }
+};
+
+// Barycentric weight of the vertex opposite edge p->q, as an affine function of the pixel position.
+Plane weightPlane(const ScreenVertex& p, const ScreenVertex& q, double invArea) {
+    return {-(q.v - p.v) * invArea, (q.u - p.u) * invArea, ((q.v - p.v) * p.u - (q.u - p.u) * p.v) * invArea};
 }
 
-// Fills the pixels whose integer sample point lies inside (or on) the triangle. Edge functions are
+Plane combine(const Plane w[3], double f0, double f1, double f2) {
+    return {w[0].a * f0 + w[1].a * f1 + w[2].a * f2, w[0].b * f0 + w[1].b * f1 + w[2].b * f2,
+            w[0].c * f0 + w[1].c * f1 + w[2].c * f2};
+}
+
+// Fills the pixels whose integer sample point lies inside (or on) the triangle, with the weights
 // evaluated exactly per pixel (no tolerance): a drawn pixel's ray really hits this triangle.
 void fillTriangle(const ScreenVertex& a, const ScreenVertex& b, const ScreenVertex& c, Target& t) {
-    const double area = edge(a.u, a.v, b.u, b.v, c.u, c.v);
+    const double area = (b.u - a.u) * (c.v - a.v) - (b.v - a.v) * (c.u - a.u);
     if (!(std::fabs(area) > 1e-12)) return;
     const int x0 = std::max(0, static_cast<int>(std::ceil(std::min({a.u, b.u, c.u}))));
     const int x1 = std::min(t.width - 1, static_cast<int>(std::floor(std::max({a.u, b.u, c.u}))));
@@ -35,23 +46,27 @@ void fillTriangle(const ScreenVertex& a, const ScreenVertex& b, const ScreenVert
     const int y1 = std::min(t.height - 1, static_cast<int>(std::floor(std::max({a.v, b.v, c.v}))));
     if (x0 > x1 || y0 > y1) return;
     const double inv = 1.0 / area;
+    const Plane w[3] = {weightPlane(b, c, inv), weightPlane(c, a, inv), weightPlane(a, b, inv)};
+    const Plane invZ = combine(w, a.invZ, b.invZ, c.invZ);
+    Plane r{}, g{}, bl{};
+    if (t.rgb) {
+        r = combine(w, a.r, b.r, c.r);
+        g = combine(w, a.g, b.g, c.g);
+        bl = combine(w, a.b, b.b, c.b);
+    }
     for (int y = y0; y <= y1; ++y) {
+        float* depthRow = t.invZ + static_cast<size_t>(y) * static_cast<size_t>(t.width);
         for (int x = x0; x <= x1; ++x) {
-            const double w0 = edge(b.u, b.v, c.u, c.v, x, y) * inv;
-            const double w1 = edge(c.u, c.v, a.u, a.v, x, y) * inv;
-            const double w2 = edge(a.u, a.v, b.u, b.v, x, y) * inv;
-            if (w0 < 0 || w1 < 0 || w2 < 0) continue;
-            const double invZ = w0 * a.invZ + w1 * b.invZ + w2 * c.invZ;
-            if (!(invZ > 0)) continue;
-            const float z = static_cast<float>(1.0 / invZ);
-            const size_t i = static_cast<size_t>(y) * static_cast<size_t>(t.width) + static_cast<size_t>(x);
-            if (!(z < t.z[i])) continue;
-            t.z[i] = z;
+            if (w[0].at(x, y) < 0 || w[1].at(x, y) < 0 || w[2].at(x, y) < 0) continue;
+            const double iz = invZ.at(x, y);
+            if (!(iz > depthRow[x])) continue;
+            depthRow[x] = static_cast<float>(iz);
             if (!t.rgb) continue;
-            const double s = t.shade / invZ;
-            t.rgb[3 * i] = static_cast<float>((w0 * a.r + w1 * b.r + w2 * c.r) * s);
-            t.rgb[3 * i + 1] = static_cast<float>((w0 * a.g + w1 * b.g + w2 * c.g) * s);
-            t.rgb[3 * i + 2] = static_cast<float>((w0 * a.b + w1 * b.b + w2 * c.b) * s);
+            float* px = t.rgb + 3 * (static_cast<size_t>(y) * static_cast<size_t>(t.width) + static_cast<size_t>(x));
+            const double s = t.shade / iz;
+            px[0] = static_cast<float>(r.at(x, y) * s);
+            px[1] = static_cast<float>(g.at(x, y) * s);
+            px[2] = static_cast<float>(bl.at(x, y) * s);
         }
     }
 }
@@ -81,7 +96,7 @@ void MeshRasterizer::transform(const Mat4& cameraToWorld, std::vector<CamVertex>
 void MeshRasterizer::render(const Mat4& cameraToWorld, const Intrinsics& k, std::vector<float>& z,
                             std::vector<float>* rgb) const {
     const size_t pixels = static_cast<size_t>(k.width) * static_cast<size_t>(k.height);
-    z.assign(pixels, std::numeric_limits<float>::infinity());
+    z.assign(pixels, 0.f);  // 1/z while rendering, z at the end
     if (rgb) rgb->assign(pixels * 3, 0.f);
     Target target{k.width, k.height, z.data(), rgb ? rgb->data() : nullptr, 1.f};
 
@@ -107,21 +122,36 @@ void MeshRasterizer::render(const Mat4& cameraToWorld, const Intrinsics& k, std:
         o.b = static_cast<float>(a.b + (b.b - a.b) * t);
         return o;
     };
+    // Each vertex is projected once per frame (only those in front of the near plane are used).
+    std::vector<ScreenVertex> screen(cam.size());
+    for (size_t i = 0; i < cam.size(); ++i)
+        if (cam[i].z >= near_) screen[i] = project(cam[i]);
 
+    const double maxU = k.width - 1, maxV = k.height - 1;
     const size_t nf = mesh_.numFaces();
     for (size_t f = 0; f < nf; ++f) {
-        const CamVertex* tri[3] = {&cam[mesh_.faces[3 * f]], &cam[mesh_.faces[3 * f + 1]], &cam[mesh_.faces[3 * f + 2]]};
+        const uint32_t i0 = mesh_.faces[3 * f], i1 = mesh_.faces[3 * f + 1], i2 = mesh_.faces[3 * f + 2];
+        const CamVertex* tri[3] = {&cam[i0], &cam[i1], &cam[i2]};
         const int inFront = (tri[0]->z >= near_) + (tri[1]->z >= near_) + (tri[2]->z >= near_);
         if (inFront == 0) continue;
+        // Back faces: every primitive is closed or hides its open side against another surface, and
+        // faces wind outward, so a triangle seen from behind is always covered by a front face.
+        const Vec3 p0{tri[0]->x, tri[0]->y, tri[0]->z}, p1{tri[1]->x, tri[1]->y, tri[1]->z}, p2{tri[2]->x, tri[2]->y, tri[2]->z};
+        const Vec3 normal = cross(p1 - p0, p2 - p0);
+        if (dot(normal, p0) >= 0) continue;
+        if (inFront == 3) {
+            const ScreenVertex &a = screen[i0], &b = screen[i1], &c = screen[i2];
+            if ((a.u < 0 && b.u < 0 && c.u < 0) || (a.u > maxU && b.u > maxU && c.u > maxU) ||
+                (a.v < 0 && b.v < 0 && c.v < 0) || (a.v > maxV && b.v > maxV && c.v > maxV))
+                continue;
+        }
         if (rgb) {
             // Flat Lambert with the light at the camera: |n . view| of the triangle.
-            Vec3 p0{tri[0]->x, tri[0]->y, tri[0]->z}, p1{tri[1]->x, tri[1]->y, tri[1]->z}, p2{tri[2]->x, tri[2]->y, tri[2]->z};
-            Vec3 n = normalized(cross(p1 - p0, p2 - p0));
-            Vec3 view = normalized((p0 + p1 + p2) / 3.0);
-            target.shade = static_cast<float>(0.4 + 0.6 * std::fabs(dot(n, view)));
+            const Vec3 view = normalized(p0 + p1 + p2);
+            target.shade = static_cast<float>(0.4 + 0.6 * std::fabs(dot(normalized(normal), view)));
         }
         if (inFront == 3) {
-            fillTriangle(project(*tri[0]), project(*tri[1]), project(*tri[2]), target);
+            fillTriangle(screen[i0], screen[i1], screen[i2], target);
             continue;
         }
         // Sutherland-Hodgman against z = near: the polygon keeps at most 4 vertices.
@@ -141,13 +171,12 @@ void MeshRasterizer::render(const Mat4& cameraToWorld, const Intrinsics& k, std:
         const ScreenVertex s0 = project(poly[0]);
         for (int i = 1; i + 1 < count; ++i) fillTriangle(s0, project(poly[i]), project(poly[i + 1]), target);
     }
+    for (float& v : z) v = v > 0 ? 1.0f / v : 0.f;
 }
 
 std::vector<float> MeshRasterizer::depthMeters(const Mat4& cameraToWorld, const Intrinsics& k) const {
     std::vector<float> z;
     render(cameraToWorld, k, z, nullptr);
-    for (float& v : z)
-        if (!std::isfinite(v)) v = 0.f;
     return z;
 }
 
@@ -172,7 +201,7 @@ ImageRGB8 MeshRasterizer::color(const Mat4& cameraToWorld, const Intrinsics& k) 
     out.height = k.height;
     out.pixels.resize(rgb.size());
     for (size_t i = 0; i < rgb.size(); ++i)
-        out.pixels[i] = static_cast<uint8_t>(std::clamp(std::lround(rgb[i]), 0L, 255L));
+        out.pixels[i] = static_cast<uint8_t>(std::clamp(rgb[i], 0.f, 255.f) + 0.5f);
     return out;
 }
 

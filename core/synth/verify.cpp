@@ -72,9 +72,6 @@ std::vector<const FactObject*> peers(const SceneFacts& f, const FactObject& o, i
 
 // ---- grammar -------------------------------------------------------------------------------------
 
-
-
-
 const char* kindName(P k) {
     switch (k) {
         case P::Color: case P::OnlyColor: return "color";
@@ -105,7 +102,6 @@ bool isPaletteName(const std::string& s) {
     const auto& names = paletteNamesLongestFirst();
     return std::find(names.begin(), names.end(), s) != names.end();
 }
-
 
 // "[color ]category". A text that is a label of the scene is never split, so a label that starts
 // with a colour word stays whole.
@@ -430,7 +426,6 @@ std::string idList(const std::vector<int>& ids) {
     for (int id : ids) s += (s.empty() ? "" : ", ") + std::to_string(id);
     return "[" + s + "]";
 }
-
 
 // The described set must be exactly `targets`; the reason names the first false statement.
 CheckResult checkRef(const SceneFacts& f, Ref ref, std::vector<int> targets) {

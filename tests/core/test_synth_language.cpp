@@ -2,6 +2,7 @@
 // the independent verifier on scenes read back from disk), the verifier able to fail, determinism.
 #include <QTemporaryDir>
 #include <QtTest>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -220,6 +221,62 @@ private slots:
         for (const char* kind : {"color", "closest", "on", "near", "left_right", "count", "unique", "qa_on", "multi_target",
                                  "zero_target", "nr3d_view_dependent"})
             QVERIFY2(r.kinds[kind] > 0, kind);
+    }
+
+    // Hand-written statements about the hand-built room: true ones pass, false ones name the reason.
+    void verifierJudgesHandWrittenStatements() {
+        SceneFacts f = factsFromScene(sceneOf("scene0000_00", handBuiltRoom()));
+        auto ok = [&](const std::string& text, std::vector<int> ids) {
+            CheckResult r = verifyDescription(f, text, ids);
+            QVERIFY2(r.ok, (text + ": " + r.reason).c_str());
+        };
+        auto bad = [&](const std::string& text, std::vector<int> ids, const std::string& reasonPart) {
+            CheckResult r = verifyDescription(f, text, ids);
+            QVERIFY2(!r.ok, text.c_str());
+            QVERIFY2(r.reason.find(reasonPart) != std::string::npos, (text + ": " + r.reason).c_str());
+        };
+        ok("this is a green chair.", {12});
+        bad("this is a green chair.", {10}, "color");
+        bad("this is a red chair.", {10}, "describes objects [10, 11]");  // does not single it out
+        // Both red chairs are 1.05 m from the table: "closest" must not pick one.
+        bad("this is a red chair. it is the chair closest to the table.", {10}, "closest");
+        ok("this is a lamp. it is on the table.", {9});
+        bad("this is a lamp. it is on the bed.", {9}, "does not rest on");
+        // Facing the door (-y), left is +x: pillow 15 (x = 2.05) is left of pillow 14 (x = 0.95).
+        ok("this is a white pillow. when facing the door, it is the pillow on the left.", {15});
+        bad("this is a white pillow. when facing the door, it is the pillow on the right.", {15}, "right");
+        ok("facing the door, the pillow on the right", {14});
+        ok("the chair closest to the trash can", {11});
+        bad("the chair closest to the window", {11}, "competes");  // 1.83 m vs 1.89 m: too close to call
+        bad("the chair closest to the chair", {11}, "names 3 objects");
+        ok("these are the pillows on the bed.", {14, 15});
+        bad("these are the pillows on the bed.", {14}, "describes objects [14, 15]");
+        ok("this is a purple bed.", {});
+        bad("this is a blue bed.", {}, "describes objects [7]");
+        ok("this is a green chair. it is one of three chairs in the room.", {12});
+        bad("this is a green chair. it is one of two chairs in the room.", {12}, "count");
+        bad("this is a chair. it is made of wood.", {12}, "unknown sentence");
+
+        QVERIFY(verifyScanQa(f, "What is on the bed?", "pillows", {14, 15}).ok);
+        QVERIFY(!verifyScanQa(f, "What is on the bed?", "pillow", {14, 15}).ok);
+        QVERIFY(verifyScanQa(f, "How many chairs are in the room?", "3", {10, 11, 12}).ok);
+        QVERIFY(!verifyScanQa(f, "How many chairs are in the room?", "3", {10, 11}).ok);
+        QVERIFY(verifyScanQa(f, "Where is the lamp?", "on the table", {9}).ok);
+        QVERIFY(!verifyScanQa(f, "What color is the trash can?", "red", {16}).ok);
+
+        AgentPose pose;  // at (3.1, 1.0) facing +y, towards the table
+        pose.position = {3.1, 1.0, 0};
+        pose.qz = std::sin(M_PI / 4);
+        pose.qw = std::cos(M_PI / 4);
+        QVERIFY(verifySituation(f, pose, "I am facing the table.").ok);
+        QVERIFY(verifySituation(f, pose, "I am standing 1.5 meters in front of the table, facing it.").ok);
+        QVERIFY(!verifySituation(f, pose, "I am standing 3.0 meters in front of the table, facing it.").ok);
+        QVERIFY(!verifySituation(f, pose, "I am facing the bed.").ok);
+        QVERIFY(verifySituatedQa(f, pose, "Is the bed on my left?", "yes").ok);
+        QVERIFY(!verifySituatedQa(f, pose, "Is the bed on my right?", "yes").ok);
+        QVERIFY(verifySituatedQa(f, pose, "Can I see the door without turning around?", "no").ok);
+        QVERIFY(verifySituatedQa(f, pose, "What color is the table in front of me?", "brown").ok);
+        QVERIFY(verifySituatedQa(f, pose, "Which is closer to me, the lamp or the bed?", "lamp").ok);
     }
 
     void filesHaveTheRealFieldsAndTypes() {

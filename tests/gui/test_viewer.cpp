@@ -64,6 +64,7 @@ private Q_SLOTS:
     void pointCloudGrowsWithPointSize();
     void loadsPlyInBackground();
     void loadErrorIsShownWithFileName();
+    void newerOpenSupersedesOlder();
 
 private:
     QImage grab() { return window_->sceneView()->grabFramebuffer(); }
@@ -238,6 +239,31 @@ void TestViewer::loadErrorIsShownWithFileName() {
     QVERIFY(!document_->isLoading());
     // The previous scene stays on screen.
     QCOMPARE(document_->scene()->id, std::string("boxes"));
+}
+
+void TestViewer::newerOpenSupersedesOlder() {
+    QString bad = tmp_.filePath("missing.ply");
+    QString good = tmp_.filePath("points.ply");
+    writePly(good.toStdString(), makePointCloudScene()->mesh);
+    QSignalSpy failed(document_.get(), &SceneDocument::loadFailed);
+    QSignalSpy changed(document_.get(), &SceneDocument::sceneChanged);
+    QSignalSpy finished(document_.get(), &SceneDocument::loadingFinished);
+    document_->open(bad);
+    document_->open(good);  // the first load's result (an error) must never reach the UI
+    QVERIFY(changed.wait(20000));
+    QTest::qWait(200);  // let the first worker's result arrive too
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(finished.count(), 2);  // one for the cancelled load, one for the real one
+    QCOMPARE(document_->path(), good);
+    QVERIFY(document_->scene()->mesh.isPointCloud());
+    // Cancelling leaves the current scene alone.
+    document_->open(bad);
+    document_->cancelLoading();
+    QTest::qWait(200);
+    QVERIFY(!document_->isLoading());
+    QCOMPARE(failed.count(), 0);
+    QCOMPARE(document_->path(), good);
 }
 
 QTEST_MAIN(TestViewer)
