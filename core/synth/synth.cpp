@@ -65,6 +65,7 @@ Model windowModel(int color, double width, double height) {
     return m;
 }
 
+// By value: callers pass a temporary list, so a reference into it would dangle.
 int pickFrom(SynthRng& rng, const std::vector<int>& choices) { return rng.pick(choices); }
 
 // Door and 1-2 windows; openings on one wall never overlap.
@@ -84,9 +85,9 @@ void addOpenings(RoomLayout& layout, SynthRng& rng, double spacing) {
         const int wall = (room.doorWall + rng.intIn(1, 3)) % 4;
         const double width = cm(rng.uniform(0.8, 1.6)), sill = cm(rng.uniform(0.8, 1.0));
         const double height = cm(rng.uniform(1.0, std::min(1.4, room.height - sill - 0.25)));
-        const double room_ = layout.wallLength(wall) - width - 0.4;
-        if (room_ < 0) continue;
-        const double at = cm(0.2 + rng.uniform(0, room_));
+        const double slack = layout.wallLength(wall) - width - 0.4;
+        if (slack < 0) continue;
+        const double at = cm(0.2 + rng.uniform(0, slack));
         bool clash = false;
         for (const auto& t : taken[static_cast<size_t>(wall)]) clash |= at < t.second + 0.3 && t.first < at + width + 0.3;
         if (clash) continue;
@@ -325,6 +326,15 @@ void writeLabelTable(const std::string& outDir, const std::map<std::string, int>
     map.write(joinPath(outDir, "scannetv2-labels.combined.tsv"));
 }
 
+// The language annotations are derived from the objects and the room alone; dropping the mesh keeps
+// memory flat when thousands of scenes are written (a scene's mesh is several megabytes).
+SynthScene withoutGeometry(SynthScene scene) {
+    scene.mesh = Mesh();
+    scene.segIndices = {};
+    scene.nyu40Labels = {};
+    return scene;
+}
+
 }  // namespace
 
 SynthScene generateSynthScene(int index, const SynthOptions& options) {
@@ -391,7 +401,7 @@ void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
         writeSynthSceneFolder(scansDir, scene, options);
         for (const SynthObject& o : scene.objects) ++counts[o.category];
         ids.push_back(scene.id);
-        if (options.writeLanguage) kept.push_back(std::move(scene));
+        if (options.writeLanguage) kept.push_back(withoutGeometry(std::move(scene)));
     }
     const std::vector<std::string> splits = drawSplits(n, options.seed);
     writeSplitFiles(outDir, ids, splits);

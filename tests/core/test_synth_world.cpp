@@ -192,6 +192,7 @@ private slots:
     void layoutIsPhysical();
     void meshIsWellFormed();
     void axisAlignmentIsRealistic();
+    void rasterizerClipsAtNearPlane();
 
 private:
     QTemporaryDir dir_;
@@ -536,6 +537,40 @@ void TestSynthWorld::axisAlignmentIsRealistic() {
         for (const SynthObject& o : s.objects)
             if (o.category == "floor") QVERIFY(near(o.box.max.z, 0, 1e-9));
     }
+}
+
+// A floor quad 1 m below the camera reaching 10 m behind and ahead: its triangles cross the near
+// plane, and every pixel's depth must still be exactly the analytic ray-plane intersection.
+void TestSynthWorld::rasterizerClipsAtNearPlane() {
+    Mesh quad;
+    quad.xyz = {-10, 1, -10, 10, 1, -10, 10, 1, 10, -10, 1, 10};
+    quad.rgba = {200, 30, 30, 255, 200, 30, 30, 255, 200, 30, 30, 255, 200, 30, 30, 255};
+    quad.faces = {0, 1, 2, 0, 2, 3};  // normals toward the camera (-y in OpenCV camera coordinates)
+    Intrinsics k;
+    k.width = 160;
+    k.height = 120;
+    k.fx = k.fy = 144;
+    k.cx = 79.5;
+    k.cy = 59.5;
+    const MeshRasterizer raster(quad);
+    const ImageDepth16 depth = raster.depth(Mat4::identity(), k);
+    const ImageRGB8 color = raster.color(Mat4::identity(), k);
+    int hits = 0;
+    for (int y = 0; y < k.height; ++y)
+        for (int x = 0; x < k.width; ++x) {
+            const double dy = (y - k.cy) / k.fy, dx = (x - k.cx) / k.fx;
+            // Ray (dx, dy, 1) * z meets y = 1 at z = 1 / dy, inside the quad while |x| and z <= 10.
+            const bool hit = dy > 0 && 1 / dy <= 10 && std::fabs(dx / dy) <= 10;
+            const double expected = hit ? 1000.0 / dy : 0;
+            if (std::fabs(1 / std::max(dy, 1e-9) - 10) < 0.05) continue;  // the far edge itself
+            QVERIFY2(std::fabs(depth.at(x, y) - expected) <= 0.5 + 1e-6,
+                     (std::to_string(x) + "," + std::to_string(y) + ": " + std::to_string(depth.at(x, y)) + " vs " +
+                      std::to_string(expected))
+                         .c_str());
+            QCOMPARE(color.at(x, y)[0] > 100, hit);
+            hits += hit;
+        }
+    QVERIFY(hits > k.width * k.height / 3);
 }
 
 QTEST_GUILESS_MAIN(TestSynthWorld)
