@@ -20,8 +20,8 @@ cat "$PLY" "$DATA"/*.json > /dev/null   # warm the page cache for everyone alike
 echo "== inst3d (PLY + segs + aggregation -> Scene with instances)"
 "$BIN" "$DATA" --runs 7
 
-echo "== Open3D $(python3 -c 'import open3d;print(open3d.__version__)' 2>/dev/null) read_triangle_mesh (PLY only)"
-python3 - "$PLY" <<'PY'
+echo "== Open3D $(/usr/bin/python3 -c 'import open3d;print(open3d.__version__)' 2>/dev/null) read_triangle_mesh (PLY only)"
+/usr/bin/python3 - "$PLY" <<'PY'
 import sys, time, resource, open3d as o3d
 times = []
 for _ in range(7):

@@ -6,6 +6,7 @@
 #include "core/config/config.h"
 #include "core/io/scene_loader.h"
 #include "core/synth/synth.h"
+#include "core/synth/verify.h"
 
 namespace inst3d {
 namespace {
@@ -15,6 +16,15 @@ Config loadConfig(const ArgParser& args) {
     if (args.has("config")) config.mergeFile(args.get("config"));
     config.applyOverrides(args.overrides());
     return config;
+}
+
+int printVerification(const LanguageReport& report) {
+    std::cout << "verified " << report.statements << " annotations; statement kinds found true:\n";
+    for (const auto& [kind, n] : report.kinds) std::cout << "  " << kind << " " << n << "\n";
+    for (const auto& f : report.failures) std::cerr << "FALSE: " << f << "\n";
+    std::cout << (report.failures.empty() ? "all statements are true of the scenes\n"
+                                          : std::to_string(report.failures.size()) + " statements are false\n");
+    return report.failures.empty() ? 0 : 1;
 }
 
 int runSynth(const std::vector<std::string>& argv) {
@@ -30,6 +40,7 @@ int runSynth(const std::vector<std::string>& argv) {
         .option("config", "FILE", "YAML configuration merged over resources/config/default.yaml")
         .flag("no-language", "skip the language annotations")
         .flag("no-frames", "skip the RGB-D frames (.sens and exported)")
+        .flag("verify", "after writing, re-check every annotation against the scenes read back from disk")
         .allowOverrides();
     if (!args.parse(argv)) return 0;
     if (!args.has("out")) throw UsageError("--out DIR is required (see inst3d synth --help)");
@@ -54,7 +65,8 @@ int runSynth(const std::vector<std::string>& argv) {
     writeSynthWorld(args.get("out"), o, [&](double f, const std::string& m) { return bar.update(f, m); });
     bar.done();
     std::cout << "wrote " << o.numScenes << " scene(s) to " << args.get("out") << "\n";
-    return 0;
+    if (!args.has("verify") || !o.writeLanguage) return 0;
+    return printVerification(verifySynthLanguageReport(args.get("out")));
 }
 
 int runInfo(const std::vector<std::string>& argv) {
