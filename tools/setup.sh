@@ -82,6 +82,8 @@ fi
 [ "$DO_BUILD" -eq 1 ] || exit 0
 
 # --- configure and build ------------------------------------------------------------------------
+# ccache: share hits between clones in different folders (CI builds a fresh clone each time).
+export CCACHE_BASEDIR="$HERE" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINST3D_SENTENCEPIECE_ROOT="$SPM_PREFIX")
 command -v ccache >/dev/null && CMAKE_ARGS+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
 [ "$NEURAL_ONLY" -eq 1 ] && CMAKE_ARGS+=(-DINST3D_NEURAL_ONLY=ON)
