@@ -234,22 +234,25 @@ Model trashCan(SynthRng& rng, int main) {
     return m;
 }
 
-Model pillow(SynthRng& rng, int main, bool upright) {
+// One box of depth d (x), width w (y) and height h standing on the origin: pillows, boxes, bins.
+Model singleBox(double d, double w, double h, int main) {
     Model m;
-    const double d = upright ? draw(rng, 0.12, 0.16) : draw(rng, 0.3, 0.4);
-    const double w = upright ? draw(rng, 0.38, 0.48) : draw(rng, 0.5, 0.65);
-    const double h = upright ? draw(rng, 0.35, 0.42) : draw(rng, 0.1, 0.14);
     m.parts.push_back(boxPart({-d / 2, -w / 2, 0}, {d / 2, w / 2, h}, main, kNoBottom));
     return m;
 }
 
+Model pillow(SynthRng& rng, int main, bool upright) {
+    const double d = upright ? draw(rng, 0.12, 0.16) : draw(rng, 0.3, 0.4);
+    const double w = upright ? draw(rng, 0.38, 0.48) : draw(rng, 0.5, 0.65);
+    const double h = upright ? draw(rng, 0.35, 0.42) : draw(rng, 0.1, 0.14);
+    return singleBox(d, w, h, main);
+}
+
 Model cardboardBox(SynthRng& rng, int main, bool small) {
-    Model m;
     const double d = small ? draw(rng, 0.15, 0.3) : draw(rng, 0.25, 0.5);
     const double w = small ? draw(rng, 0.15, 0.3) : draw(rng, 0.25, 0.5);
     const double h = small ? draw(rng, 0.1, 0.25) : draw(rng, 0.2, 0.45);
-    m.parts.push_back(boxPart({-d / 2, -w / 2, 0}, {d / 2, w / 2, h}, main, kNoBottom));
-    return m;
+    return singleBox(d, w, h, main);
 }
 
 Model plant(SynthRng& rng, int main, bool small) {
