@@ -66,7 +66,7 @@ public:
 // (`view` when the GUI is built, else `info` on the demo scene). Catches Error/UsageError and prints them.
 int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string& argv0);
 
-// Verbs of the core library: synth, info.
+// Verbs of the core library: synth, info, score.
 void registerCoreCommands(CommandRegistry& registry);
 
 // A one-line progress bar on stderr for long CLI work (silent when stderr is not a terminal,

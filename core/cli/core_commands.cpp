@@ -4,6 +4,7 @@
 #include "core/cli/command.h"
 #include "core/cli/info.h"
 #include "core/config/config.h"
+#include "core/eval/score_command.h"
 #include "core/io/scene_loader.h"
 #include "core/synth/synth.h"
 #include "core/synth/verify.h"
@@ -86,6 +87,7 @@ int runInfo(const std::vector<std::string>& argv) {
 void registerCoreCommands(CommandRegistry& registry) {
     registry.add({"synth", "write a synthetic ScanNet-format world (scenes, frames, language)", runSynth});
     registry.add({"info", "summarize a scene folder or mesh file", runInfo});
+    registerEvalCommands(registry);
 }
 
 }  // namespace inst3d

@@ -1,0 +1,16 @@
+// The `score` verb: scores self-contained metric cases from JSON so anyone can check the metrics
+// against the official evaluators (JSON shapes: docs/formats.md, "Scoring cases").
+#pragma once
+#include <string>
+
+namespace inst3d {
+
+class CommandRegistry;
+
+// Adds `score` to the registry (called by registerCoreCommands).
+void registerEvalCommands(CommandRegistry& registry);
+
+// The work of `score`: reads `inputPath`, writes `outputPath`. Throws Error naming the file.
+void scoreFile(const std::string& task, const std::string& inputPath, const std::string& outputPath);
+
+}  // namespace inst3d
