@@ -65,4 +65,16 @@ std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode) {
     return out;
 }
 
+std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int highlightId) {
+    std::vector<uint8_t> out = vertexColors(scene, mode);
+    const Instance* inst = highlightId >= 0 ? scene.findInstance(highlightId) : nullptr;
+    if (!inst) return out;
+    for (uint32_t v : inst->vertices) {
+        if (v >= scene.mesh.numVertices()) continue;
+        for (int c = 0; c < 3; ++c)
+            out[3 * v + c] = static_cast<uint8_t>(std::lround(0.3 * out[3 * v + c] + 0.7 * kHighlightColor[c]));
+    }
+    return out;
+}
+
 }  // namespace inst3d

@@ -17,11 +17,18 @@ constexpr Rgb8 kUnassignedColor{118, 118, 118};
 // Meshes without vertex colors in RGB mode.
 constexpr Rgb8 kNoColorGray{200, 200, 200};
 
+// The selected instance: a warm amber that no instance color or scan color matches closely.
+constexpr Rgb8 kHighlightColor{255, 196, 0};
+
 // A saturated color for an instance id, stable across runs and scenes (the same object id always
 // gets the same color), and far from gray so instances never look unassigned.
 Rgb8 instanceColor(int instanceId);
 
 // [V*3] RGB for every mesh vertex.
 std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode);
+
+// vertexColors with instance `highlightId`'s vertices blended 70% toward kHighlightColor, so the
+// selection stands out in every mode while keeping a hint of its own shading. -1: no highlight.
+std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int highlightId);
 
 }  // namespace inst3d

@@ -11,9 +11,33 @@
 #include <vtkRenderer.h>
 
 #include "render/scene_colors.h"
+#include "render/scene_overlays.h"
 #include "render/scene_polydata.h"
 
 namespace inst3d {
+namespace {
+
+// Unlit lines drawn over everything near them (a box edge must not vanish inside its own object).
+vtkSmartPointer<vtkActor> makeOverlayActor(const Rgb8& color, double width) {
+    auto actor = vtkSmartPointer<vtkActor>::New();
+    auto mapper = vtkSmartPointer<vtkPolyDataMapper>::New();
+    mapper->SetResolveCoincidentTopologyToPolygonOffset();
+    actor->SetMapper(mapper);
+    vtkProperty* p = actor->GetProperty();
+    p->SetColor(color[0] / 255.0, color[1] / 255.0, color[2] / 255.0);
+    p->SetLineWidth(static_cast<float>(width));
+    p->SetLighting(false);
+    actor->PickableOff();
+    actor->VisibilityOff();
+    return actor;
+}
+
+void setOverlay(vtkActor* actor, vtkSmartPointer<vtkPolyData> poly) {
+    static_cast<vtkPolyDataMapper*>(actor->GetMapper())->SetInputData(poly);
+    actor->SetVisibility(poly != nullptr);
+}
+
+}  // namespace
 
 SceneRenderer::SceneRenderer()
     : renderer_(vtkSmartPointer<vtkRenderer>::New()),
@@ -28,6 +52,10 @@ SceneRenderer::SceneRenderer()
     actor_->SetMapper(mapper_);
     actor_->VisibilityOff();
     renderer_->AddActor(actor_);
+    boxActor_ = makeOverlayActor(kHighlightColor, 3.0);
+    frustumActor_ = makeOverlayActor({255, 255, 255}, 2.0);
+    renderer_->AddActor(boxActor_);
+    renderer_->AddActor(frustumActor_);
     applyMaterial();
 }
 
@@ -38,12 +66,15 @@ vtkActor* SceneRenderer::sceneActor() const { return actor_; }
 
 void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
     scene_ = std::move(scene);
+    highlighted_ = -1;
+    setOverlay(boxActor_, nullptr);
+    setOverlay(frustumActor_, nullptr);
     if (!scene_ || scene_->mesh.numVertices() == 0) {
         polyData_ = nullptr;
         mapper_->SetInputData(vtkSmartPointer<vtkPolyData>::New());
         actor_->VisibilityOff();
     } else {
-        polyData_ = makeScenePolyData(*scene_, vertexColors(*scene_, colorMode_));
+        polyData_ = makeScenePolyData(*scene_, highlightedColors(*scene_, colorMode_, highlighted_));
         mapper_->SetInputData(polyData_);
         actor_->VisibilityOn();
     }
@@ -53,8 +84,12 @@ void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
 
 void SceneRenderer::setColorMode(ColorMode mode) {
     colorMode_ = mode;
-    if (polyData_) setDisplayColors(polyData_, vertexColors(*scene_, mode));
+    applyColors();
     applyMaterial();
+}
+
+void SceneRenderer::applyColors() {
+    if (polyData_) setDisplayColors(polyData_, highlightedColors(*scene_, colorMode_, highlighted_));
 }
 
 void SceneRenderer::setPointSize(double pixels) {
@@ -103,6 +138,74 @@ void SceneRenderer::resetCamera() {
                      center[2] + dir[2] / len * distance);
     cam->SetViewUp(0, 0, 1);
     renderer_->ResetCameraClippingRange();
+}
+
+}  // namespace inst3d
+
+namespace inst3d {
+
+void SceneRenderer::setHighlightedInstance(int id) {
+    const Instance* inst = scene_ && id >= 0 ? scene_->findInstance(id) : nullptr;
+    highlighted_ = inst ? id : -1;
+    applyColors();
+    setOverlay(boxActor_, inst && !inst->vertices.empty() ? makeBoxOutline(scene_->alignedBox(*inst)) : nullptr);
+}
+
+bool SceneRenderer::focusInstance(int id) {
+    const Instance* inst = scene_ ? scene_->findInstance(id) : nullptr;
+    if (!inst || inst->vertices.empty()) return false;
+    const AABB box = scene_->alignedBox(*inst);
+    vtkCamera* cam = renderer_->GetActiveCamera();
+    double position[3], focal[3];
+    cam->GetPosition(position);
+    cam->GetFocalPoint(focal);
+    Vec3 dir = normalized(Vec3{position[0] - focal[0], position[1] - focal[1], position[2] - focal[2]});
+    // The box's bounding sphere fills ~60% of the view height; at least 1 m away so small objects keep context.
+    const double radius = std::max(0.05, norm(box.size()) / 2);
+    const double distance = std::max(1.0, radius / std::sin(cam->GetViewAngle() * M_PI / 360.0) / 0.6);
+    const Vec3 c = box.center(), eye = c + dir * distance;
+    cam->SetFocalPoint(c.x, c.y, c.z);
+    cam->SetPosition(eye.x, eye.y, eye.z);
+    renderer_->ResetCameraClippingRange();
+    return true;
+}
+
+void SceneRenderer::showCameraPose(const Mat4& cameraToWorldRaw, const Intrinsics& k) {
+    const Mat4 toAligned = (scene_ ? scene_->axisAlignment : Mat4()) * cameraToWorldRaw;
+    const Vec3 eye = toAligned.transformPoint({0, 0, 0});
+    const Vec3 forward = toAligned.transformVector({0, 0, 1}), up = toAligned.transformVector({0, -1, 0});
+    vtkCamera* cam = renderer_->GetActiveCamera();
+    cam->SetPosition(eye.x, eye.y, eye.z);
+    cam->SetFocalPoint(eye.x + forward.x, eye.y + forward.y, eye.z + forward.z);
+    cam->SetViewUp(up.x, up.y, up.z);
+    if (k.fy > 0 && k.height > 0) cam->SetViewAngle(2.0 * std::atan(k.height / (2.0 * k.fy)) * 180.0 / M_PI);
+    setOverlay(frustumActor_, makeFrustum(toAligned, k, 0.4));
+    renderer_->ResetCameraClippingRange();
+}
+
+void SceneRenderer::clearCameraPose() { setOverlay(frustumActor_, nullptr); }
+
+bool SceneRenderer::frustumVisible() const { return frustumActor_->GetVisibility() != 0; }
+
+RayHit SceneRenderer::pick(double displayX, double displayY) const {
+    if (!scene_ || !polyData_) return {};
+    double nearW[4], farW[4];
+    renderer_->SetDisplayPoint(displayX, displayY, 0.0);
+    renderer_->DisplayToWorld();
+    renderer_->GetWorldPoint(nearW);
+    renderer_->SetDisplayPoint(displayX, displayY, 1.0);
+    renderer_->DisplayToWorld();
+    renderer_->GetWorldPoint(farW);
+    if (nearW[3] == 0 || farW[3] == 0) return {};
+    // The scene is drawn aligned; the mesh is raw: take the ray back with the inverse alignment.
+    const Mat4 toRaw = scene_->axisAlignment.inverse();
+    const Vec3 a = toRaw.transformPoint({nearW[0] / nearW[3], nearW[1] / nearW[3], nearW[2] / nearW[3]});
+    const Vec3 b = toRaw.transformPoint({farW[0] / farW[3], farW[1] / farW[3], farW[2] / farW[3]});
+    // Tolerance for point clouds: about the drawn point size at this view angle.
+    const int* size = renderer_->GetSize();
+    const double perPixel = renderer_->GetActiveCamera()->GetViewAngle() * M_PI / 180.0 / std::max(1, size[1]);
+    return pickVertex(scene_->mesh, a, b - a, actor_->GetProperty()->GetBackfaceCulling() != 0,
+                      perPixel * std::max(2.0, pointSize_));
 }
 
 }  // namespace inst3d

@@ -6,6 +6,7 @@
 
 #include <vtkSmartPointer.h>
 
+#include "core/geometry/ray_pick.h"
 #include "core/scene/scene.h"
 #include "render/color_mode.h"
 
@@ -39,13 +40,35 @@ public:
     // Looks at the whole scene from above one corner, obliquely, Z up (the aligned frame).
     void resetCamera();
 
+    // Emphasizes one instance (Instance::id; -1 clears): its vertices blend toward kHighlightColor
+    // and its aligned box is outlined. Survives color-mode changes; cleared by setScene.
+    void setHighlightedInstance(int id);
+    int highlightedInstance() const { return highlighted_; }
+    // Keeps the viewing direction and frames the instance's box. False when the id is unknown.
+    bool focusInstance(int id);
+
+    // Puts the 3D camera at a frame's pose (camera-to-world in the scene's raw frame, converted with
+    // axisAlignment since the scene is drawn aligned) with that camera's field of view, and draws
+    // its frustum. clearCameraPose hides the frustum.
+    void showCameraPose(const Mat4& cameraToWorldRaw, const Intrinsics& k);
+    void clearCameraPose();
+    bool frustumVisible() const;
+
+    // The vertex under display pixel (x, y), origin bottom-left as VTK counts, with the current
+    // camera; needs the renderer to be in a sized render window.
+    RayHit pick(double displayX, double displayY) const;
+
 private:
     void applyMaterial();
+    void applyColors();
 
     vtkSmartPointer<vtkRenderer> renderer_;
     vtkSmartPointer<vtkActor> actor_;
     vtkSmartPointer<vtkPolyDataMapper> mapper_;
     vtkSmartPointer<vtkPolyData> polyData_;
+    vtkSmartPointer<vtkActor> boxActor_;
+    vtkSmartPointer<vtkActor> frustumActor_;
+    int highlighted_ = -1;
     std::shared_ptr<const Scene> scene_;
     ColorMode colorMode_ = ColorMode::Rgb;
     double pointSize_ = 3.0;

@@ -3,18 +3,28 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QCloseEvent>
+#include <QDialog>
+#include <QVBoxLayout>
+#include <QDockWidget>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QKeySequence>
 #include <QLabel>
+#include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QStatusBar>
 
+#include "core/config/config.h"
+#include "ui/instance_panel.h"
+#include "ui/instance_views.h"
+#include "ui/multi_view_panel.h"
 #include "ui/scene_document.h"
 #include "ui/scene_view.h"
+#include "ui/viewer_settings.h"
 
 namespace inst3d {
 namespace {
@@ -26,18 +36,82 @@ QString countsText(const Scene& scene) {
     return text + QObject::tr(", %1 instances").arg(scene.instances.size());
 }
 
+// The `views:` section of the configuration; a broken config must not keep the viewer from opening.
+ViewSelectionOptions viewOptions() {
+    try {
+        return ViewSelectionOptions::fromConfig(Config::defaults());
+    } catch (const std::exception&) {
+        return {};
+    }
+}
+
 }  // namespace
 
 MainWindow::MainWindow(SceneDocument* document, QWidget* parent)
-    : QMainWindow(parent), document_(document), view_(new SceneView(document, this)) {
+    : QMainWindow(parent),
+      document_(document),
+      view_(new SceneView(document, this)),
+      settings_(std::make_unique<ViewerSettings>()) {
     setWindowTitle(tr("Inst3D"));
     setCentralWidget(view_);
+    buildDocks();
     buildMenus();
+    buildHelpMenu();
     buildStatusBar();
     connectDocument();
     connect(view_, &VtkView::frameRendered, this, &MainWindow::onFrameRendered);
     onSceneChanged();
     resize(1200, 800);
+    applyTheme(settings_->theme());
+    settings_->restoreWindow(*this);
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    settings_->saveWindow(*this);
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::setTheme(bool dark) {
+    settings_->setTheme(dark ? Theme::Dark : Theme::Light);
+    applyTheme(dark ? Theme::Dark : Theme::Light);
+}
+
+void MainWindow::fillRecentMenu(QMenu* menu) {
+    menu->clear();
+    const QStringList recent = settings_->recentScenes();
+    for (const QString& path : recent)
+        menu->addAction(QDir::toNativeSeparators(path), this, [this, path] { document_->open(path); });
+    if (recent.isEmpty()) menu->addAction(tr("(none)"))->setEnabled(false);
+}
+
+void MainWindow::buildHelpMenu() {
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&Keyboard Shortcuts"), QKeySequence(Qt::Key_F1), this, &MainWindow::showShortcuts);
+}
+
+void MainWindow::showShortcuts() {
+    QString rows;
+    for (QAction* menuAction : menuBar()->actions())
+        for (QAction* a : menuAction->menu()->actions()) {
+            QList<QAction*> items = a->menu() ? a->menu()->actions() : QList<QAction*>{a};
+            for (QAction* item : items)
+                if (!item->shortcut().isEmpty())
+                    rows += QString("<tr><td><b>%1</b></td><td>%2</td></tr>")
+                                .arg(item->shortcut().toString(QKeySequence::NativeText).toHtmlEscaped(),
+                                     item->text().remove('&').toHtmlEscaped());
+        }
+    rows += tr("<tr><td><b>Left drag</b></td><td>Rotate</td></tr><tr><td><b>Middle / Shift+left drag</b></td>"
+               "<td>Pan</td></tr><tr><td><b>Wheel / right drag</b></td><td>Zoom</td></tr>"
+               "<tr><td><b>Click</b></td><td>Select the instance under the cursor</td></tr>");
+    auto* dialog = new QDialog(this);
+    dialog->setObjectName("ShortcutsDialog");
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setWindowTitle(tr("Keyboard Shortcuts"));
+    auto* label = new QLabel("<table cellspacing=6>" + rows + "</table>", dialog);
+    (new QVBoxLayout(dialog))->addWidget(label);
+    dialog->show();
 }
 
 void MainWindow::buildMenus() {
@@ -46,6 +120,8 @@ void MainWindow::buildMenus() {
     openFolder->setShortcut(QKeySequence::Open);
     QAction* openFile = file->addAction(tr("Open Mesh &File (PLY/OBJ)..."), this, &MainWindow::openFileDialog);
     openFile->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
+    QMenu* recent = file->addMenu(tr("Open &Recent"));
+    connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -70,6 +146,30 @@ void MainWindow::buildMenus() {
                         [this] { document_->setPointSize(document_->pointSize() - 1); });
     viewMenu->addSeparator();
     viewMenu->addAction(tr("&Reset Camera"), QKeySequence(tr("R")), view_, &SceneView::resetCamera);
+    viewMenu->addAction(tr("&Fly to Selection"), QKeySequence(tr("F")), view_, &SceneView::focusSelection);
+    viewMenu->addAction(tr("Clear Se&lection"), QKeySequence(Qt::Key_Escape), this, [this] {
+        document_->setSelectedInstance(-1);
+        document_->setActiveView(-1);
+    });
+    QAction* dark = viewMenu->addAction(tr("&Dark Theme"), QKeySequence(tr("Ctrl+T")), this, &MainWindow::setTheme);
+    dark->setCheckable(true);
+    dark->setChecked(settings_->theme() == Theme::Dark);
+    viewMenu->addAction(tr("&Search Instances"), QKeySequence::Find, this, [this] { instancePanel_->searchBox()->setFocus(); });
+}
+
+void MainWindow::buildDocks() {
+    instanceViews_ = new InstanceViewsModel(document_, viewOptions(), this);
+    instancePanel_ = new InstancePanel(document_, this);
+    multiViewPanel_ = new MultiViewPanel(document_, instanceViews_, this);
+    auto* left = new QDockWidget(tr("Instances"), this);
+    left->setObjectName("InstancesDock");  // QMainWindow::saveState keys docks by object name
+    left->setWidget(instancePanel_);
+    addDockWidget(Qt::LeftDockWidgetArea, left);
+    auto* right = new QDockWidget(tr("Views"), this);
+    right->setObjectName("ViewsDock");
+    right->setWidget(multiViewPanel_);
+    addDockWidget(Qt::RightDockWidgetArea, right);
+    resizeDocks({left, right}, {260, 300}, Qt::Horizontal);
 }
 
 void MainWindow::buildStatusBar() {
@@ -134,6 +234,7 @@ void MainWindow::onSceneChanged() {
     }
     QString name = scene->id.empty() ? QFileInfo(document_->path()).fileName() : QString::fromStdString(scene->id);
     sceneLabel_->setText(name);
+    if (QFileInfo::exists(document_->path())) settings_->addRecentScene(document_->path());
     countsLabel_->setText(countsText(*scene));
     setWindowTitle(tr("%1 - Inst3D").arg(name));
 }

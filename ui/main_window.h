@@ -1,33 +1,54 @@
-// The viewer's main window: the 3D view in the middle, File and View menus, and a status bar with
-// scene counts, frame rate and load progress. It observes a SceneDocument and forwards user actions
+// The viewer's main window: the 3D view in the middle, the instance list (left) and the selected
+// instance's views (right) as docks, File and View menus, and a status bar with scene counts, frame
+// rate and load progress. It observes a SceneDocument and forwards user actions
 // to it; loading runs on the document's worker thread.
 #pragma once
+#include <memory>
+
 #include <QMainWindow>
 
 #include "render/color_mode.h"
 
 class QActionGroup;
+class QMenu;
 class QLabel;
 class QProgressBar;
 
 namespace inst3d {
 
+class InstancePanel;
+class InstanceViewsModel;
+class MultiViewPanel;
 class SceneDocument;
 class SceneView;
+class ViewerSettings;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
     explicit MainWindow(SceneDocument* document, QWidget* parent = nullptr);
+    ~MainWindow() override;
 
     SceneView* sceneView() const { return view_; }
     SceneDocument* document() const { return document_; }
+    InstancePanel* instancePanel() const { return instancePanel_; }
+    MultiViewPanel* multiViewPanel() const { return multiViewPanel_; }
+    InstanceViewsModel* instanceViews() const { return instanceViews_; }
     // false turns load errors into a status-bar message instead of a modal box (tests, scripted runs).
     void setShowErrorDialogs(bool show) { showErrorDialogs_ = show; }
+    // F1: every menu shortcut and the mouse controls, generated from the menus so it never goes stale.
+    void showShortcuts();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
 
 private:
     void buildMenus();
+    void buildDocks();
+    void buildHelpMenu();
+    void fillRecentMenu(QMenu* menu);
+    void setTheme(bool dark);
     void buildStatusBar();
     void connectDocument();
     void openFolderDialog();
@@ -42,6 +63,9 @@ private:
 
     SceneDocument* document_;
     SceneView* view_;
+    InstanceViewsModel* instanceViews_ = nullptr;
+    InstancePanel* instancePanel_ = nullptr;
+    MultiViewPanel* multiViewPanel_ = nullptr;
     QActionGroup* colorModes_ = nullptr;
     QLabel* sceneLabel_ = nullptr;
     QLabel* countsLabel_ = nullptr;
@@ -49,6 +73,7 @@ private:
     QProgressBar* progress_ = nullptr;
     double frameSeconds_ = 0;  // smoothed render time
     bool showErrorDialogs_ = true;
+    std::unique_ptr<ViewerSettings> settings_;
 };
 
 }  // namespace inst3d

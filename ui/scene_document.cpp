@@ -87,8 +87,15 @@ void SceneDocument::finishLoad(const std::shared_ptr<LoadJob>& job, const LoadRe
         Q_EMIT loadFailed(job->path, result.error);
         return;
     }
-    scene_ = result.scene;
-    path_ = job->path;
+    replaceScene(result.scene, job->path);
+}
+
+void SceneDocument::replaceScene(std::shared_ptr<const Scene> scene, const QString& path) {
+    scene_ = std::move(scene);
+    path_ = path;
+    // Selection and view refer to the old scene's ids and frames: clear them before anyone redraws.
+    selectedInstance_ = -1;
+    activeViewFrame_ = -1;
     Q_EMIT sceneChanged();
 }
 
@@ -101,9 +108,8 @@ void SceneDocument::cancelLoading() {
 
 void SceneDocument::setScene(std::shared_ptr<const Scene> scene, const QString& path) {
     cancelLoading();
-    scene_ = std::move(scene);
-    path_ = path.isEmpty() && scene_ ? QString::fromStdString(scene_->sourcePath) : path;
-    Q_EMIT sceneChanged();
+    QString where = path.isEmpty() && scene ? QString::fromStdString(scene->sourcePath) : path;
+    replaceScene(std::move(scene), where);
 }
 
 void SceneDocument::setColorMode(ColorMode mode) {
@@ -117,6 +123,26 @@ void SceneDocument::setPointSize(double pixels) {
     if (pixels == pointSize_) return;
     pointSize_ = pixels;
     Q_EMIT pointSizeChanged(pixels);
+}
+
+}  // namespace inst3d
+
+namespace inst3d {
+
+void SceneDocument::setSelectedInstance(int id) {
+    if (id >= 0 && (!scene_ || !scene_->findInstance(id))) id = -1;
+    if (id < 0) id = -1;
+    if (id == selectedInstance_) return;
+    selectedInstance_ = id;
+    Q_EMIT selectedInstanceChanged(id);
+}
+
+void SceneDocument::setActiveView(int frame) {
+    bool valid = frame >= 0 && scene_ && scene_->frames && static_cast<size_t>(frame) < scene_->frames->numFrames();
+    if (!valid) frame = -1;
+    if (frame == activeViewFrame_) return;
+    activeViewFrame_ = frame;
+    Q_EMIT activeViewChanged(frame);
 }
 
 }  // namespace inst3d

@@ -27,6 +27,10 @@ public:
     bool isLoading() const { return loading_ != nullptr; }
     ColorMode colorMode() const { return colorMode_; }
     double pointSize() const { return pointSize_; }
+    // The instance the user is looking at (Instance::id), -1 for none. Reset when the scene changes.
+    int selectedInstance() const { return selectedInstance_; }
+    // The RGB-D frame whose camera the 3D view shows (FrameSource index), -1 for none.
+    int activeViewFrame() const { return activeViewFrame_; }
 
     // Loads a ScanNet scene folder or a PLY/OBJ file on a worker thread (loadScene). Emits
     // loadingStarted, loadingProgress..., loadingFinished, then sceneChanged or loadFailed. Opening
@@ -38,6 +42,8 @@ public:
 
     void setColorMode(ColorMode mode);
     void setPointSize(double pixels);
+    void setSelectedInstance(int id);  // ids the scene does not have select nothing
+    void setActiveView(int frame);
 
 Q_SIGNALS:
     void loadingStarted(const QString& path);
@@ -48,6 +54,8 @@ Q_SIGNALS:
     void loadFailed(const QString& path, const QString& message);
     void colorModeChanged(inst3d::ColorMode mode);
     void pointSizeChanged(double pixels);
+    void selectedInstanceChanged(int id);
+    void activeViewChanged(int frame);
 
 private:
     struct LoadJob;
@@ -59,11 +67,14 @@ private:
     LoadResult runLoad(const std::shared_ptr<LoadJob>& job);  // on the worker thread
     void finishLoad(const std::shared_ptr<LoadJob>& job, const LoadResult& result);
     void postProgress(const std::shared_ptr<LoadJob>& job, double fraction, const std::string& step);
+    void replaceScene(std::shared_ptr<const Scene> scene, const QString& path);
 
     std::shared_ptr<const Scene> scene_;
     QString path_;
     ColorMode colorMode_ = ColorMode::Rgb;
     double pointSize_ = 3.0;
+    int selectedInstance_ = -1;
+    int activeViewFrame_ = -1;
     std::shared_ptr<LoadJob> loading_;  // the job whose result we still want; null when idle
 };
 

@@ -1,8 +1,11 @@
 #include "ui/scene_view.h"
 
+#include <QMouseEvent>
+
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkRenderer.h>
 
+#include "core/geometry/ray_pick.h"
 #include "ui/scene_document.h"
 
 namespace inst3d {
@@ -12,10 +15,12 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
     connect(document_, &SceneDocument::sceneChanged, this, &SceneView::onSceneChanged);
     connect(document_, &SceneDocument::colorModeChanged, this, &SceneView::onColorModeChanged);
     connect(document_, &SceneDocument::pointSizeChanged, this, &SceneView::onPointSizeChanged);
+    connect(document_, &SceneDocument::selectedInstanceChanged, this, &SceneView::onSelectedInstanceChanged);
+    connect(document_, &SceneDocument::activeViewChanged, this, &SceneView::onActiveViewChanged);
     // Start from whatever the document already holds.
     renderer_.setColorMode(document_->colorMode());
     renderer_.setPointSize(document_->pointSize());
-    renderer_.setScene(document_->scene());
+    onSceneChanged();
 }
 
 void SceneView::resetCamera() {
@@ -23,8 +28,14 @@ void SceneView::resetCamera() {
     update();
 }
 
+void SceneView::focusSelection() {
+    if (renderer_.focusInstance(document_->selectedInstance())) update();
+}
+
 void SceneView::onSceneChanged() {
-    renderer_.setScene(document_->scene());
+    auto scene = document_->scene();
+    renderer_.setScene(scene);
+    vertexInstance_ = scene ? vertexInstanceIds(*scene) : std::vector<int>();
     update();
 }
 
@@ -36,6 +47,46 @@ void SceneView::onColorModeChanged() {
 void SceneView::onPointSizeChanged() {
     renderer_.setPointSize(document_->pointSize());
     update();
+}
+
+void SceneView::onSelectedInstanceChanged(int id) {
+    renderer_.setHighlightedInstance(id);
+    renderer_.focusInstance(id);  // "fly to": frame the selection from the current direction
+    update();
+}
+
+void SceneView::onActiveViewChanged(int frame) {
+    auto scene = document_->scene();
+    if (frame < 0 || !scene || !scene->frames) {
+        renderer_.clearCameraPose();
+    } else {
+        FramePose pose = scene->frames->pose(static_cast<size_t>(frame));
+        if (pose.valid) renderer_.showCameraPose(pose.cameraToWorld, scene->frames->colorIntrinsics());
+    }
+    update();
+}
+
+int SceneView::instanceAt(const QPoint& pos) {
+    // The renderer's viewport must match the widget: VTK learns the size in initializeGL/resizeGL.
+    const double dpr = devicePixelRatioF();
+    RayHit hit = renderer_.pick(pos.x() * dpr, (height() - 1 - pos.y()) * dpr);
+    if (hit.vertex < 0 || static_cast<size_t>(hit.vertex) >= vertexInstance_.size()) return -1;
+    return vertexInstance_[static_cast<size_t>(hit.vertex)];
+}
+
+void SceneView::mousePressEvent(QMouseEvent* event) {
+    pressed_ = event->button() == Qt::LeftButton;
+    pressPos_ = event->position().toPoint();
+    VtkView::mousePressEvent(event);
+}
+
+void SceneView::mouseReleaseEvent(QMouseEvent* event) {
+    VtkView::mouseReleaseEvent(event);
+    const QPoint pos = event->position().toPoint();
+    // A click, not the end of a rotation: select what is under the cursor (nothing: clear).
+    if (pressed_ && event->button() == Qt::LeftButton && (pos - pressPos_).manhattanLength() <= 3)
+        document_->setSelectedInstance(instanceAt(pos));
+    pressed_ = false;
 }
 
 }  // namespace inst3d

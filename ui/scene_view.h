@@ -1,6 +1,12 @@
 // The 3D view of a SceneDocument: a VtkView showing a SceneRenderer, kept in sync with the document
-// (scene, color mode, point size). Presentation only: what the colors mean lives in render/.
+// (scene, color mode, point size, selected instance, active camera view). A click (press and release
+// without dragging) picks the instance under the cursor and selects it in the document.
+// Presentation only: what the colors mean lives in render/, picking geometry in core/geometry.
 #pragma once
+#include <vector>
+
+#include <QPoint>
+
 #include "render/scene_renderer.h"
 #include "ui/vtk_view.h"
 
@@ -16,14 +22,26 @@ public:
 
     SceneRenderer& sceneRenderer() { return renderer_; }
     void resetCamera();
+    void focusSelection();
+    // Instance::id under widget position `pos` (logical pixels), -1 for none.
+    int instanceAt(const QPoint& pos);
+
+protected:
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
 
 private:
     void onSceneChanged();
     void onColorModeChanged();
     void onPointSizeChanged();
+    void onSelectedInstanceChanged(int id);
+    void onActiveViewChanged(int frame);
 
     SceneDocument* document_;
     SceneRenderer renderer_;
+    std::vector<int> vertexInstance_;  // Instance::id per vertex, for picking
+    QPoint pressPos_;
+    bool pressed_ = false;
 };
 
 }  // namespace inst3d

@@ -1,6 +1,7 @@
 // The Qt viewer on a real GL context (xcb under Xvfb): renders scene colors where they belong,
 // recolors by instance, reacts to real mouse input, loads files in the background and reports errors.
 #include <QApplication>
+#include <QDockWidget>
 #include <QFile>
 #include <QLabel>
 #include <QMessageBox>
@@ -79,6 +80,8 @@ void TestViewer::initTestCase() {
     document_ = std::make_unique<SceneDocument>();
     window_ = std::make_unique<MainWindow>(document_.get());
     window_->resize(900, 700);
+    // These tests are about the 3D view: the instance and views docks would leave it too narrow.
+    for (QDockWidget* dock : window_->findChildren<QDockWidget*>()) dock->hide();
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
 }

@@ -1,0 +1,35 @@
+// What the viewer remembers between runs (QSettings): window geometry and dock layout, theme, recent
+// scenes (the first is the last one opened). $INST3D_SETTINGS names an INI file to use instead of the
+// user's ~/.config/inst3d/inst3d.conf, so tests and scripted runs never touch the user's settings.
+#pragma once
+#include <memory>
+
+#include <QStringList>
+
+class QMainWindow;
+class QSettings;
+
+namespace inst3d {
+
+enum class Theme { Dark, Light };
+
+// Fusion style with a dark or light palette for the whole application.
+void applyTheme(Theme theme);
+
+class ViewerSettings {
+public:
+    ViewerSettings();
+    ~ViewerSettings();
+
+    Theme theme() const;
+    void setTheme(Theme theme);
+    QStringList recentScenes() const;      // most recent first, only paths that still exist
+    void addRecentScene(const QString& path);
+    void saveWindow(const QMainWindow& window);
+    void restoreWindow(QMainWindow& window) const;
+
+private:
+    std::unique_ptr<QSettings> settings_;
+};
+
+}  // namespace inst3d
