@@ -169,7 +169,7 @@ void MainWindow::buildDocks() {
     right->setObjectName("ViewsDock");
     right->setWidget(multiViewPanel_);
     addDockWidget(Qt::RightDockWidgetArea, right);
-    resizeDocks({left, right}, {260, 300}, Qt::Horizontal);
+    resizeDocks({left, right}, {360, 300}, Qt::Horizontal);  // room for labels like "coffee table"
 }
 
 void MainWindow::buildStatusBar() {

@@ -21,8 +21,8 @@ using ojson = nlohmann::ordered_json;
 
 namespace {
 
-// tests/data/eval beside this file's folder (no build-time define needed).
-std::string dataPath(const std::string& name) { return parentPath(parentPath(__FILE__)) + "/data/eval/" + name; }
+// tests/data/eval of the source tree (INST3D_TEST_DATA_DIR comes from tests/CMakeLists.txt).
+std::string dataPath(const std::string& name) { return std::string(INST3D_TEST_DATA_DIR) + "/eval/" + name; }
 
 EvalBox box(double cx, double cy, double cz, double sx, double sy, double sz) { return {{cx, cy, cz}, {sx, sy, sz}}; }
 
