@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "core/common/error.h"
@@ -29,9 +30,20 @@ Config& Config::operator=(const Config& o) {
     return *this;
 }
 
+// An installed inst3d (cpack, `cmake --install`) finds <prefix>/share/inst3d beside <prefix>/bin;
+// a build tree uses the source tree's resources/ it was configured from.
+static std::string installedResourceDir() {
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "";
+    std::filesystem::path share = exe.parent_path().parent_path() / "share" / "inst3d";
+    return std::filesystem::is_directory(share / "config", ec) ? share.string() : "";
+}
+
 std::string resourceDir() {
     if (const char* env = std::getenv("INST3D_RESOURCES")) return env;
-    return INST3D_RESOURCE_DIR;
+    static const std::string installed = installedResourceDir();
+    return installed.empty() ? INST3D_RESOURCE_DIR : installed;
 }
 
 std::string demoScenePath() { return joinPath(resourceDir(), "demo/scene0000_00"); }
