@@ -1,5 +1,8 @@
 #include "core/synth/lang_text.h"
 
+#include "core/common/error.h"
+#include "core/data/csv.h"
+
 #include <cctype>
 #include <cmath>
 #include <charconv>
@@ -166,29 +169,19 @@ std::string csvRow(const std::vector<std::string>& fields) {
     return out + "\n";
 }
 
+// Header row first, then the data rows; ok = false when the text is not valid CSV. The parsing is
+// core/data's (the one CSV reader of the project); this adapter keeps the verifier's row-list view.
 std::vector<std::vector<std::string>> parseCsv(const std::string& text, bool& ok) {
-    ok = true;
-    std::vector<std::vector<std::string>> rows;
-    std::vector<std::string> row;
-    std::string field;
-    bool quoted = false, any = false;
-    for (size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += '"', ++i;
-            else if (c == '"') quoted = false;
-            else field += c;
-            continue;
-        }
-        any = true;
-        if (c == '"') quoted = true;
-        else if (c == ',') row.push_back(field), field.clear();
-        else if (c == '\n') row.push_back(field), field.clear(), rows.push_back(row), row.clear(), any = false;
-        else if (c != '\r') field += c;
+    try {
+        CsvTable table = inst3d::parseCsv(text, "csv");
+        std::vector<std::vector<std::string>> rows{table.header};
+        rows.insert(rows.end(), table.rows.begin(), table.rows.end());
+        ok = true;
+        return rows;
+    } catch (const Error&) {
+        ok = false;
+        return {};
     }
-    if (quoted) ok = false;
-    if (any) row.push_back(field), rows.push_back(row);
-    return rows;
 }
 
 std::string formatDecimal(double v, int digits) {
