@@ -8,6 +8,8 @@ const char* toString(ColorMode mode) {
     switch (mode) {
         case ColorMode::Rgb: return "rgb";
         case ColorMode::Instances: return "instances";
+        case ColorMode::Proposals: return "proposals";
+        case ColorMode::Semantic: return "semantic";
     }
     return "?";
 }
@@ -16,12 +18,15 @@ std::string displayName(ColorMode mode) {
     switch (mode) {
         case ColorMode::Rgb: return "RGB";
         case ColorMode::Instances: return "Instances";
+        case ColorMode::Proposals: return "Proposals";
+        case ColorMode::Semantic: return "Semantic Labels";
     }
     return "?";
 }
 
 const std::vector<ColorMode>& allColorModes() {
-    static const std::vector<ColorMode> modes{ColorMode::Rgb, ColorMode::Instances};
+    static const std::vector<ColorMode> modes{ColorMode::Rgb, ColorMode::Instances, ColorMode::Proposals,
+                                                ColorMode::Semantic};
     return modes;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/scene/scene.h"
@@ -24,11 +25,37 @@ constexpr Rgb8 kHighlightColor{255, 196, 0};
 // gets the same color), and far from gray so instances never look unassigned.
 Rgb8 instanceColor(int instanceId);
 
+// What a color mode depends on besides the scene.
+struct ColorOptions {
+    double scoreThreshold = 0.0;  // Proposals: instances scoring below are not colored
+};
+
 // [V*3] RGB for every mesh vertex.
-std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode);
+std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode, const ColorOptions& options = {});
 
 // vertexColors with instance `highlightId`'s vertices blended 70% toward kHighlightColor, so the
 // selection stands out in every mode while keeping a hint of its own shading. -1: no highlight.
-std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int highlightId);
+std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int highlightId,
+                                       const ColorOptions& options = {});
+
+// The instances the Proposals mode colors: proposals scoring >= threshold, or, when the scene has no
+// proposal at all, its ground-truth instances.
+std::vector<const Instance*> shownProposals(const Scene& scene, double scoreThreshold);
+bool hasProposals(const Scene& scene);
+
+// inst3d's NYU40 palette (golden-angle hues); id 0 (unannotated) is kUnassignedColor.
+Rgb8 nyu40Color(int nyu40Id);
+
+// NYU40 id per vertex for the Semantic mode (see ColorMode::Semantic); 0 where unknown.
+std::vector<int> semanticLabels(const Scene& scene);
+
+// One row of the Semantic mode's legend: the classes present, most vertices first.
+struct LegendEntry {
+    int nyu40Id = 0;
+    std::string name;  // "chair"
+    Rgb8 color{};
+    size_t vertices = 0;
+};
+std::vector<LegendEntry> semanticLegend(const Scene& scene);
 
 }  // namespace inst3d

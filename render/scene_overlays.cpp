@@ -1,6 +1,8 @@
 #include "render/scene_overlays.h"
 
 #include <vtkCellArray.h>
+#include <vtkCellData.h>
+#include <vtkUnsignedCharArray.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 
@@ -33,6 +35,30 @@ vtkSmartPointer<vtkPolyData> makeBoxOutline(const AABB& box) {
         for (int bit : {1, 2, 4})
             if (!(i & bit)) edges.push_back({i, i | bit});
     return makeLines(corners, edges);
+}
+
+vtkSmartPointer<vtkPolyData> makeBoxOutlines(const std::vector<std::pair<AABB, std::array<uint8_t, 3>>>& boxes) {
+    auto pts = vtkSmartPointer<vtkPoints>::New();
+    auto lines = vtkSmartPointer<vtkCellArray>::New();
+    auto colors = vtkSmartPointer<vtkUnsignedCharArray>::New();
+    colors->SetNumberOfComponents(3);
+    for (const auto& [box, color] : boxes) {
+        vtkSmartPointer<vtkPolyData> one = makeBoxOutline(box);
+        const vtkIdType base = pts->GetNumberOfPoints();
+        for (vtkIdType i = 0; i < one->GetNumberOfPoints(); ++i) pts->InsertNextPoint(one->GetPoint(i));
+        const vtkIdType* ids = nullptr;
+        vtkIdType n = 0;
+        for (one->GetLines()->InitTraversal(); one->GetLines()->GetNextCell(n, ids);) {
+            vtkIdType edge[2] = {base + ids[0], base + ids[1]};
+            lines->InsertNextCell(2, edge);
+            colors->InsertNextTypedTuple(color.data());
+        }
+    }
+    auto poly = vtkSmartPointer<vtkPolyData>::New();
+    poly->SetPoints(pts);
+    poly->SetLines(lines);
+    poly->GetCellData()->SetScalars(colors);
+    return poly;
 }
 
 vtkSmartPointer<vtkPolyData> makeFrustum(const Mat4& cameraToAligned, const Intrinsics& k, double depth) {

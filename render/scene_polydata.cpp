@@ -99,6 +99,22 @@ vtkSmartPointer<vtkPolyData> makeScenePolyData(const Scene& scene, const std::ve
     return poly;
 }
 
+void setHiddenVertices(vtkPolyData* polyData, const Mesh& mesh, const std::vector<uint8_t>& hidden) {
+    auto shown = [&](uint32_t v) { return hidden.empty() || !hidden[v]; };
+    std::vector<uint32_t> kept;
+    if (mesh.isPointCloud()) {
+        for (uint32_t v = 0; v < mesh.numVertices(); ++v)
+            if (shown(v)) kept.push_back(v);
+        polyData->SetVerts(makeCells(kept, 1));
+    } else {
+        for (size_t f = 0; f + 2 < mesh.faces.size(); f += 3)
+            if (shown(mesh.faces[f]) && shown(mesh.faces[f + 1]) && shown(mesh.faces[f + 2]))
+                kept.insert(kept.end(), {mesh.faces[f], mesh.faces[f + 1], mesh.faces[f + 2]});
+        polyData->SetPolys(makeCells(kept, 3));
+    }
+    polyData->Modified();
+}
+
 void setDisplayColors(vtkPolyData* polyData, const std::vector<uint8_t>& colors) {
     if (static_cast<vtkIdType>(colors.size()) != polyData->GetNumberOfPoints() * 3)
         fail("", "internal: display colors do not match the vertex count");

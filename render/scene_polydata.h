@@ -23,6 +23,11 @@ constexpr const char* kDisplayColorsArray = "display_colors";
 // and display colors (`colors`, [V*3] RGB, see vertexColors) as the active scalars.
 vtkSmartPointer<vtkPolyData> makeScenePolyData(const Scene& scene, const std::vector<uint8_t>& colors);
 
+// Rebuilds the cells of a poly data made by makeScenePolyData so that vertices with hidden[v] != 0
+// are not drawn: triangles touching one are dropped (meshes), their vertex cells too (point clouds).
+// An empty `hidden` shows everything.
+void setHiddenVertices(vtkPolyData* polyData, const Mesh& mesh, const std::vector<uint8_t>& hidden);
+
 // Replaces the display colors of a poly data made by makeScenePolyData (same vertex count) in place.
 void setDisplayColors(vtkPolyData* polyData, const std::vector<uint8_t>& colors);
 

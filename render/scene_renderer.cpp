@@ -11,6 +11,7 @@
 #include <vtkRenderer.h>
 
 #include "render/scene_colors.h"
+#include "render/scene_lod.h"
 #include "render/scene_overlays.h"
 #include "render/scene_polydata.h"
 
@@ -42,7 +43,10 @@ void setOverlay(vtkActor* actor, vtkSmartPointer<vtkPolyData> poly) {
 SceneRenderer::SceneRenderer()
     : renderer_(vtkSmartPointer<vtkRenderer>::New()),
       actor_(vtkSmartPointer<vtkActor>::New()),
-      mapper_(vtkSmartPointer<vtkPolyDataMapper>::New()) {
+      mapper_(vtkSmartPointer<vtkPolyDataMapper>::New()),
+      lodActor_(vtkSmartPointer<vtkActor>::New()),
+      lodMapper_(vtkSmartPointer<vtkPolyDataMapper>::New()),
+      lodBudget_(kDefaultLodPoints) {
     // Dark slate gradient: bright vertex colors stand out and the room's silhouette stays readable.
     renderer_->GradientBackgroundOn();
     renderer_->SetBackground(0.06, 0.07, 0.09);   // bottom
@@ -52,8 +56,20 @@ SceneRenderer::SceneRenderer()
     actor_->SetMapper(mapper_);
     actor_->VisibilityOff();
     renderer_->AddActor(actor_);
+    lodMapper_->SetScalarModeToUsePointData();
+    lodMapper_->SetColorModeToDirectScalars();
+    lodActor_->SetMapper(lodMapper_);
+    lodActor_->VisibilityOff();
+    lodActor_->PickableOff();
+    lodActor_->GetProperty()->SetLighting(false);  // points have no normals; scan colors carry the shading
+    renderer_->AddActor(lodActor_);
     boxActor_ = makeOverlayActor(kHighlightColor, 3.0);
     frustumActor_ = makeOverlayActor({255, 255, 255}, 2.0);
+    allBoxesActor_ = makeOverlayActor({255, 255, 255}, 2.0);
+    auto* boxesMapper = static_cast<vtkPolyDataMapper*>(allBoxesActor_->GetMapper());
+    boxesMapper->SetScalarModeToUseCellData();
+    boxesMapper->SetColorModeToDirectScalars();
+    renderer_->AddActor(allBoxesActor_);
     renderer_->AddActor(boxActor_);
     renderer_->AddActor(frustumActor_);
     applyMaterial();
@@ -63,10 +79,13 @@ SceneRenderer::~SceneRenderer() = default;
 
 vtkRenderer* SceneRenderer::renderer() const { return renderer_; }
 vtkActor* SceneRenderer::sceneActor() const { return actor_; }
+vtkActor* SceneRenderer::lodActor() const { return lodActor_; }
 
 void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
     scene_ = std::move(scene);
     highlighted_ = -1;
+    hidden_.clear();
+    hiddenMask_.clear();
     setOverlay(boxActor_, nullptr);
     setOverlay(frustumActor_, nullptr);
     if (!scene_ || scene_->mesh.numVertices() == 0) {
@@ -74,10 +93,12 @@ void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
         mapper_->SetInputData(vtkSmartPointer<vtkPolyData>::New());
         actor_->VisibilityOff();
     } else {
-        polyData_ = makeScenePolyData(*scene_, highlightedColors(*scene_, colorMode_, highlighted_));
+        polyData_ = makeScenePolyData(*scene_, highlightedColors(*scene_, colorMode_, highlighted_, colorOptions_));
         mapper_->SetInputData(polyData_);
         actor_->VisibilityOn();
     }
+    rebuildLod();
+    updateAllBoxes();
     applyMaterial();
     resetCamera();
 }
@@ -85,16 +106,108 @@ void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
 void SceneRenderer::setColorMode(ColorMode mode) {
     colorMode_ = mode;
     applyColors();
+    updateAllBoxes();
     applyMaterial();
 }
 
 void SceneRenderer::applyColors() {
-    if (polyData_) setDisplayColors(polyData_, highlightedColors(*scene_, colorMode_, highlighted_));
+    if (!polyData_) return;
+    setDisplayColors(polyData_, highlightedColors(*scene_, colorMode_, highlighted_, colorOptions_));
+    if (lodPolyData_) updateLodColors(lodPolyData_, polyData_, lodIds_);
+}
+
+void SceneRenderer::setScoreThreshold(double threshold) {
+    if (threshold == colorOptions_.scoreThreshold) return;
+    colorOptions_.scoreThreshold = threshold;
+    if (colorMode_ == ColorMode::Proposals) applyColors();
+    updateAllBoxes();
+}
+
+void SceneRenderer::setHiddenInstances(const std::set<int>& ids) {
+    hidden_ = ids;
+    applyHidden();
+    rebuildLod();
+    updateAllBoxes();
+}
+
+void SceneRenderer::applyHidden() {
+    hiddenMask_.clear();
+    if (!scene_ || !polyData_) return;
+    if (!hidden_.empty()) {
+        hiddenMask_.assign(scene_->mesh.numVertices(), 0);
+        for (const Instance& inst : scene_->instances)
+            if (hidden_.count(inst.id))
+                for (uint32_t v : inst.vertices)
+                    if (v < hiddenMask_.size()) hiddenMask_[v] = 1;
+    }
+    setHiddenVertices(polyData_, scene_->mesh, hiddenMask_);
+}
+
+void SceneRenderer::setShowAllBoxes(bool show) {
+    showAllBoxes_ = show;
+    updateAllBoxes();
+}
+
+void SceneRenderer::updateAllBoxes() {
+    std::vector<std::pair<AABB, Rgb8>> boxes;
+    if (showAllBoxes_ && scene_) {
+        std::vector<const Instance*> shown;
+        if (colorMode_ == ColorMode::Proposals) shown = shownProposals(*scene_, colorOptions_.scoreThreshold);
+        else
+            for (const Instance& inst : scene_->instances) shown.push_back(&inst);
+        for (const Instance* inst : shown)
+            if (!inst->vertices.empty() && !hidden_.count(inst->id))
+                boxes.push_back({scene_->alignedBox(*inst), instanceColor(inst->id)});
+    }
+    drawnBoxes_ = static_cast<int>(boxes.size());
+    setOverlay(allBoxesActor_, boxes.empty() ? nullptr : makeBoxOutlines(boxes));
+}
+
+void SceneRenderer::setLodPointBudget(size_t points) {
+    lodBudget_ = points;
+    rebuildLod();
+}
+
+void SceneRenderer::rebuildLod() {
+    const bool needed = polyData_ && lodBudget_ > 0 && size_t(polyData_->GetNumberOfPoints()) > lodBudget_;
+    lodIds_ = needed ? lodSample(size_t(polyData_->GetNumberOfPoints()), lodBudget_) : std::vector<uint32_t>();
+    // Hidden instances stay hidden in motion: drop their vertices from the sample.
+    if (!hiddenMask_.empty())
+        lodIds_.erase(std::remove_if(lodIds_.begin(), lodIds_.end(), [this](uint32_t v) { return hiddenMask_[v] != 0; }),
+                      lodIds_.end());
+    lodPolyData_ = needed ? makeLodPolyData(polyData_, lodIds_) : nullptr;
+    lodMapper_->SetInputData(lodPolyData_ ? lodPolyData_ : vtkSmartPointer<vtkPolyData>::New());
+    updateLodVisibility();
+}
+
+void SceneRenderer::setInteracting(bool interacting) {
+    interacting_ = interacting;
+    updateLodVisibility();
+}
+
+bool SceneRenderer::lodActive() const { return lodActor_->GetVisibility() != 0; }
+
+void SceneRenderer::updateLodVisibility() {
+    const bool lod = interacting_ && lodPolyData_;
+    actor_->SetVisibility(polyData_ && !lod);
+    lodActor_->SetVisibility(lod);
+}
+
+long long SceneRenderer::drawnPoints() const {
+    if (lodActive()) return lodPolyData_->GetNumberOfPoints();
+    return actor_->GetVisibility() && polyData_ ? polyData_->GetNumberOfPoints() : 0;
 }
 
 void SceneRenderer::setPointSize(double pixels) {
     pointSize_ = std::max(1.0, pixels);
     actor_->GetProperty()->SetPointSize(static_cast<float>(pointSize_));
+    applyLodPointSize();
+}
+
+void SceneRenderer::applyLodPointSize() {
+    // The sample is sparse: one pixel more keeps surfaces readable in motion, and point size costs
+    // next to nothing on llvmpipe (the cost is per point, bench/bench_viewer.cpp --point-size).
+    lodActor_->GetProperty()->SetPointSize(static_cast<float>(pointSize_ + 1));
 }
 
 void SceneRenderer::applyMaterial() {
@@ -107,6 +220,7 @@ void SceneRenderer::applyMaterial() {
     p->SetDiffuse(1.0 - ambient);
     p->SetSpecular(0.0);
     p->SetPointSize(static_cast<float>(pointSize_));
+    applyLodPointSize();
     p->SetInterpolationToGouraud();
     // ScanNet triangles face the inside of the room (the scanner was inside). Culling back faces
     // lets the camera look over the near walls into the room, as every ScanNet viewer does.
@@ -114,6 +228,25 @@ void SceneRenderer::applyMaterial() {
 }
 
 void SceneRenderer::resetCamera() {
+    // From above the -X/-Y corner, ~40 degrees over the floor: the "doll house" view of a room. The
+    // near walls face away from this camera and are culled (applyMaterial), so the floor plan shows.
+    const double dir[3] = {-0.55, -0.80, 0.85}, up[3] = {0, 0, 1};
+    frameScene(dir, up);
+}
+
+void SceneRenderer::setStandardView(StandardView view) {
+    // Tiny tilts keep the view-up vector from being parallel to the view direction.
+    static const double top[3] = {0, -1e-6, 1}, front[3] = {0, -1, 0}, side[3] = {1, 0, 0};
+    static const double yUp[3] = {0, 1, 0}, zUp[3] = {0, 0, 1};
+    switch (view) {
+        case StandardView::Top: frameScene(top, yUp); break;
+        case StandardView::Front: frameScene(front, zUp); break;
+        case StandardView::Side: frameScene(side, zUp); break;
+    }
+}
+
+// Puts the camera on `direction` (from the scene's center towards the eye) so the bounding sphere fills the view.
+void SceneRenderer::frameScene(const double dir[3], const double up[3]) {
     vtkCamera* cam = renderer_->GetActiveCamera();
     double b[6];
     if (!polyData_) {
@@ -127,16 +260,13 @@ void SceneRenderer::resetCamera() {
     double center[3] = {(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2};
     double half[3] = {(b[1] - b[0]) / 2, (b[3] - b[2]) / 2, (b[5] - b[4]) / 2};
     double radius = std::max(1e-3, std::sqrt(half[0] * half[0] + half[1] * half[1] + half[2] * half[2]));
-    // From above the -X/-Y corner, ~40 degrees over the floor: the "doll house" view of a room. The
-    // near walls face away from this camera and are culled (applyMaterial), so the floor plan shows.
-    double dir[3] = {-0.55, -0.80, 0.85};
     double len = std::sqrt(dir[0] * dir[0] + dir[1] * dir[1] + dir[2] * dir[2]);
     double fovRad = cam->GetViewAngle() * M_PI / 180.0;
     double distance = radius / std::sin(fovRad / 2);  // the bounding sphere fills the view height
     cam->SetFocalPoint(center);
     cam->SetPosition(center[0] + dir[0] / len * distance, center[1] + dir[1] / len * distance,
                      center[2] + dir[2] / len * distance);
-    cam->SetViewUp(0, 0, 1);
+    cam->SetViewUp(up[0], up[1], up[2]);
     renderer_->ResetCameraClippingRange();
 }
 

@@ -3,12 +3,14 @@
 #include <cstring>
 
 #include <vtkImageData.h>
+#include <vtkCamera.h>
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
 #include <vtkWindowToImageFilter.h>
 
 #include "core/common/error.h"
 #include "core/io/image_codec.h"
+#include "render/camera_text.h"
 #include "render/scene_renderer.h"
 
 namespace inst3d {
@@ -35,7 +37,18 @@ ImageRGB8 renderSceneImage(std::shared_ptr<const Scene> scene, const ScreenshotO
     SceneRenderer view;
     view.setColorMode(options.colorMode);
     view.setPointSize(options.pointSize);
+    view.setScoreThreshold(options.scoreThreshold);
     view.setScene(std::move(scene));
+    if (options.selectId >= 0) {
+        if (!view.scene() || !view.scene()->findInstance(options.selectId))
+            fail("", "no instance with id " + std::to_string(options.selectId) + " in this scene");
+        view.setHighlightedInstance(options.selectId);
+        view.focusInstance(options.selectId);
+    }
+    if (!options.camera.empty()) {
+        applyCameraText(options.camera, view.renderer()->GetActiveCamera());
+        view.renderer()->ResetCameraClippingRange();
+    }
 
     auto window = vtkSmartPointer<vtkRenderWindow>::New();
     window->SetOffScreenRendering(1);

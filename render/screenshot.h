@@ -17,6 +17,9 @@ struct ScreenshotOptions {
     ColorMode colorMode = ColorMode::Rgb;
     double pointSize = 3.0;
     int multiSamples = 8;  // one-off images can afford smooth edges, even on llvmpipe
+    double scoreThreshold = 0.0;  // Proposals mode
+    int selectId = -1;            // highlight and frame this instance, as selecting it in the viewer does
+    std::string camera;           // camera_text.h line applied last; empty: the default (or selection) view
 };
 
 // Throws Error when the size is out of range (16..16384 per side).

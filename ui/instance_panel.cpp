@@ -38,7 +38,7 @@ InstancePanel::InstancePanel(SceneDocument* document, QWidget* parent)
     QHeaderView* header = table_->horizontalHeader();
     const QFontMetrics fm = fontMetrics();
     header->setSectionResizeMode(QHeaderView::Interactive);
-    header->resizeSection(InstanceTableModel::IdColumn, fm.horizontalAdvance("0000") + 36);  // + color swatch
+    header->resizeSection(InstanceTableModel::IdColumn, fm.horizontalAdvance("0000") + 58);  // + show box, color swatch
     header->resizeSection(InstanceTableModel::PointsColumn, fm.horizontalAdvance("Points") + 22);
     header->resizeSection(InstanceTableModel::ScoreColumn, fm.horizontalAdvance("Score") + 22);
     header->resizeSection(InstanceTableModel::SourceColumn, fm.horizontalAdvance("Source") + 16);

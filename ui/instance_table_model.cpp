@@ -11,6 +11,21 @@ namespace inst3d {
 InstanceTableModel::InstanceTableModel(SceneDocument* document, QObject* parent)
     : QAbstractTableModel(parent), document_(document), scene_(document->scene()) {
     connect(document_, &SceneDocument::sceneChanged, this, &InstanceTableModel::onSceneChanged);
+    connect(document_, &SceneDocument::hiddenInstancesChanged, this, [this] {
+        if (rowCount() > 0) Q_EMIT dataChanged(index(0, IdColumn), index(rowCount() - 1, IdColumn), {Qt::CheckStateRole});
+    });
+}
+
+Qt::ItemFlags InstanceTableModel::flags(const QModelIndex& index) const {
+    Qt::ItemFlags f = QAbstractTableModel::flags(index);
+    return index.isValid() && index.column() == IdColumn ? f | Qt::ItemIsUserCheckable : f;
+}
+
+bool InstanceTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+    if (!scene_ || !index.isValid() || index.column() != IdColumn || role != Qt::CheckStateRole) return false;
+    const Instance& inst = scene_->instances[static_cast<size_t>(index.row())];
+    document_->setInstanceVisible(inst.id, value.toInt() == Qt::Checked);
+    return true;  // dataChanged follows from the document's hiddenInstancesChanged
 }
 
 void InstanceTableModel::onSceneChanged() {
@@ -42,6 +57,9 @@ QVariant InstanceTableModel::data(const QModelIndex& index, int role) const {
     switch (role) {
         case Qt::DisplayRole: return displayValue(inst, index.column());
         case InstanceIdRole: return inst.id;
+        case Qt::CheckStateRole:
+            if (index.column() != IdColumn) return {};
+            return document_->isInstanceVisible(inst.id) ? Qt::Checked : Qt::Unchecked;
         case Qt::DecorationRole: {
             if (index.column() != IdColumn) return {};
             Rgb8 c = instanceColor(inst.id);  // the swatch matches the Instances color mode

@@ -3,7 +3,11 @@
 #include <QAction>
 #include <QActionGroup>
 #include <QApplication>
+#include <QClipboard>
 #include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QMimeData>
 #include <QDialog>
 #include <QVBoxLayout>
 #include <QDockWidget>
@@ -13,12 +17,18 @@
 #include <QKeySequence>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListWidget>
+#include <QPainter>
+#include <QSlider>
+#include <QToolBar>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QStatusBar>
 
+#include "core/common/error.h"
 #include "core/config/config.h"
+#include "render/scene_colors.h"
 #include "ui/instance_panel.h"
 #include "ui/instance_views.h"
 #include "ui/multi_view_panel.h"
@@ -54,7 +64,10 @@ MainWindow::MainWindow(SceneDocument* document, QWidget* parent)
       settings_(std::make_unique<ViewerSettings>()) {
     setWindowTitle(tr("Inst3D"));
     setCentralWidget(view_);
+    setAcceptDrops(true);
     buildDocks();
+    buildLegendDock();
+    buildDisplayToolBar();
     buildMenus();
     buildHelpMenu();
     buildStatusBar();
@@ -122,10 +135,18 @@ void MainWindow::buildMenus() {
     openFile->setShortcut(QKeySequence(tr("Ctrl+Shift+O")));
     QMenu* recent = file->addMenu(tr("Open &Recent"));
     connect(recent, &QMenu::aboutToShow, this, [this, recent] { fillRecentMenu(recent); });
+    QAction* restore = file->addAction(tr("Reopen &Last Scene on Start"));
+    restore->setCheckable(true);
+    restore->setChecked(settings_->restoreLastScene());
+    restore->setToolTip(tr("Without it, inst3d started with no scene opens the bundled demo"));
+    connect(restore, &QAction::toggled, this, [this](bool on) { settings_->setRestoreLastScene(on); });
+    file->addSeparator();
+    file->addAction(tr("Save &Screenshot..."), QKeySequence::Save, this, &MainWindow::saveScreenshotDialog);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
 
+    buildEditMenu();
     QMenu* viewMenu = menuBar()->addMenu(tr("&View"));
     QMenu* colorMenu = viewMenu->addMenu(tr("&Color By"));
     colorModes_ = new QActionGroup(this);
@@ -147,6 +168,11 @@ void MainWindow::buildMenus() {
     viewMenu->addSeparator();
     viewMenu->addAction(tr("&Reset Camera"), QKeySequence(tr("R")), view_, &SceneView::resetCamera);
     viewMenu->addAction(tr("&Fly to Selection"), QKeySequence(tr("F")), view_, &SceneView::focusSelection);
+    QMenu* standard = viewMenu->addMenu(tr("Standard &Views"));
+    standard->addAction(tr("&Top"), QKeySequence(tr("1")), this, [this] { view_->setStandardView(SceneRenderer::StandardView::Top); });
+    standard->addAction(tr("&Front"), QKeySequence(tr("2")), this, [this] { view_->setStandardView(SceneRenderer::StandardView::Front); });
+    standard->addAction(tr("&Side"), QKeySequence(tr("3")), this, [this] { view_->setStandardView(SceneRenderer::StandardView::Side); });
+    buildInstanceActions(viewMenu);
     viewMenu->addAction(tr("Clear Se&lection"), QKeySequence(Qt::Key_Escape), this, [this] {
         document_->setSelectedInstance(-1);
         document_->setActiveView(-1);
@@ -155,6 +181,68 @@ void MainWindow::buildMenus() {
     dark->setCheckable(true);
     dark->setChecked(settings_->theme() == Theme::Dark);
     viewMenu->addAction(tr("&Search Instances"), QKeySequence::Find, this, [this] { instancePanel_->searchBox()->setFocus(); });
+}
+
+void MainWindow::buildEditMenu() {
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(tr("&Copy Viewpoint"), QKeySequence(tr("Ctrl+Shift+C")), this, &MainWindow::copyViewpoint);
+    edit->addAction(tr("&Paste Viewpoint"), QKeySequence(tr("Ctrl+Shift+V")), this, &MainWindow::pasteViewpoint);
+}
+
+void MainWindow::buildInstanceActions(QMenu* viewMenu) {
+    viewMenu->addSeparator();
+    QAction* boxes = viewMenu->addAction(tr("Show All &Boxes"), QKeySequence(tr("B")), document_, &SceneDocument::setShowAllBoxes);
+    boxes->setCheckable(true);
+    boxes->setChecked(document_->showAllBoxes());
+    connect(document_, &SceneDocument::showAllBoxesChanged, boxes, &QAction::setChecked);
+    viewMenu->addAction(tr("&Hide/Show Selected Instance"), QKeySequence(tr("H")), this, [this] {
+        const int id = document_->selectedInstance();
+        if (id >= 0) document_->setInstanceVisible(id, !document_->isInstanceVisible(id));
+    });
+    viewMenu->addAction(tr("Show &All Instances"), QKeySequence(tr("Shift+H")), this, [this] { document_->setAllInstancesVisible(true); });
+    viewMenu->addAction(tr("Hide All &Instances"), QKeySequence(tr("Ctrl+Shift+H")), this,
+                        [this] { document_->setAllInstancesVisible(false); });
+}
+
+void MainWindow::copyViewpoint() {
+    QApplication::clipboard()->setText(view_->cameraText());
+    statusBar()->showMessage(tr("Viewpoint copied: %1").arg(view_->cameraText()), 5000);
+}
+
+bool MainWindow::pasteViewpoint() {
+    try {
+        view_->setCameraText(QApplication::clipboard()->text().trimmed().toStdString());
+        return true;
+    } catch (const Error& e) {
+        statusBar()->showMessage(tr("The clipboard holds no viewpoint (%1)").arg(QString::fromStdString(e.problem())), 8000);
+        return false;
+    }
+}
+
+bool MainWindow::saveScreenshot(const QString& path) {
+    const bool ok = view_->grabFramebuffer().save(path);
+    statusBar()->showMessage(ok ? tr("Saved %1").arg(QDir::toNativeSeparators(path))
+                                : tr("Could not write %1").arg(QDir::toNativeSeparators(path)),
+                             8000);
+    return ok;
+}
+
+void MainWindow::saveScreenshotDialog() {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save Screenshot"), QDir::current().filePath("inst3d.png"),
+                                                tr("Images (*.png *.jpg)"));
+    if (!path.isEmpty()) saveScreenshot(path);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (!urls.isEmpty() && urls.first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    event->acceptProposedAction();
+    document_->open(urls.first().toLocalFile());  // errors surface through loadFailed like File > Open
 }
 
 void MainWindow::buildDocks() {
@@ -170,6 +258,52 @@ void MainWindow::buildDocks() {
     right->setWidget(multiViewPanel_);
     addDockWidget(Qt::RightDockWidgetArea, right);
     resizeDocks({left, right}, {360, 300}, Qt::Horizontal);  // room for labels like "coffee table"
+}
+
+void MainWindow::buildDisplayToolBar() {
+    QToolBar* bar = addToolBar(tr("Display"));
+    bar->setObjectName("DisplayToolBar");
+    scoreLabel_ = new QLabel(this);
+    scoreSlider_ = new QSlider(Qt::Horizontal, this);
+    scoreSlider_->setObjectName("ScoreThreshold");
+    scoreSlider_->setRange(0, 100);
+    scoreSlider_->setMaximumWidth(160);
+    scoreSlider_->setToolTip(tr("Proposals color mode: hide proposals scoring below this"));
+    bar->addWidget(scoreLabel_);
+    bar->addWidget(scoreSlider_);
+    auto show = [this](double t) {
+        scoreLabel_->setText(tr(" Min score %1 ").arg(t, 0, 'f', 2));
+        if (scoreSlider_->value() != qRound(t * 100)) scoreSlider_->setValue(qRound(t * 100));
+    };
+    show(document_->scoreThreshold());
+    connect(scoreSlider_, &QSlider::valueChanged, this, [this](int v) { document_->setScoreThreshold(v / 100.0); });
+    connect(document_, &SceneDocument::scoreThresholdChanged, this, show);
+}
+
+void MainWindow::buildLegendDock() {
+    legend_ = new QListWidget(this);
+    legend_->setObjectName("SemanticLegend");
+    legendDock_ = new QDockWidget(tr("Legend"), this);
+    legendDock_->setObjectName("LegendDock");
+    legendDock_->setWidget(legend_);
+    addDockWidget(Qt::LeftDockWidgetArea, legendDock_);
+    legendDock_->hide();  // shown with the Semantic color mode
+}
+
+void MainWindow::updateLegend() {
+    legend_->clear();
+    auto scene = document_->scene();
+    const bool semantic = document_->colorMode() == ColorMode::Semantic;
+    if (scene && semantic)
+        for (const LegendEntry& e : semanticLegend(*scene)) {
+            QPixmap swatch(14, 14);
+            swatch.fill(QColor(e.color[0], e.color[1], e.color[2]));
+            legend_->addItem(new QListWidgetItem(QIcon(swatch), tr("%1  (%2 vertices)")
+                                                                    .arg(QString::fromStdString(e.name))
+                                                                    .arg(QLocale::system().toString(qulonglong(e.vertices)))));
+        }
+    legendDock_->setVisible(semantic);
+    scoreSlider_->setEnabled(document_->colorMode() == ColorMode::Proposals);
 }
 
 void MainWindow::buildStatusBar() {
@@ -230,12 +364,14 @@ void MainWindow::onSceneChanged() {
         sceneLabel_->setText(tr("No scene (File > Open)"));
         countsLabel_->clear();
         setWindowTitle(tr("Inst3D"));
+        updateLegend();
         return;
     }
     QString name = scene->id.empty() ? QFileInfo(document_->path()).fileName() : QString::fromStdString(scene->id);
     sceneLabel_->setText(name);
     if (QFileInfo::exists(document_->path())) settings_->addRecentScene(document_->path());
     countsLabel_->setText(countsText(*scene));
+    updateLegend();
     setWindowTitle(tr("%1 - Inst3D").arg(name));
 }
 
@@ -250,6 +386,7 @@ void MainWindow::onLoadFailed(const QString& path, const QString& message) {
 
 void MainWindow::onColorModeChanged(ColorMode mode) {
     for (QAction* a : colorModes_->actions()) a->setChecked(a->data().toInt() == static_cast<int>(mode));
+    updateLegend();
 }
 
 void MainWindow::onFrameRendered(double seconds) {

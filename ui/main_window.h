@@ -10,9 +10,12 @@
 #include "render/color_mode.h"
 
 class QActionGroup;
+class QDockWidget;
+class QListWidget;
 class QMenu;
 class QLabel;
 class QProgressBar;
+class QSlider;
 
 namespace inst3d {
 
@@ -35,18 +38,33 @@ public:
     InstancePanel* instancePanel() const { return instancePanel_; }
     MultiViewPanel* multiViewPanel() const { return multiViewPanel_; }
     InstanceViewsModel* instanceViews() const { return instanceViews_; }
+    QSlider* scoreSlider() const { return scoreSlider_; }     // Proposals: minimum score, in percent
+    QListWidget* legend() const { return legend_; }           // Semantic: the classes shown and their colors
     // false turns load errors into a status-bar message instead of a modal box (tests, scripted runs).
     void setShowErrorDialogs(bool show) { showErrorDialogs_ = show; }
     // F1: every menu shortcut and the mouse controls, generated from the menus so it never goes stale.
     void showShortcuts();
+    // The 3D view's pixels as shown, to a .png/.jpg; false (and a status message) when it cannot be written.
+    bool saveScreenshot(const QString& path);
+    void copyViewpoint();   // the camera as text on the clipboard (render/camera_text.h)
+    bool pasteViewpoint();  // from the clipboard; false (status message) when it holds no viewpoint
 
 protected:
     void closeEvent(QCloseEvent* event) override;
+    // Dropping a scene folder or a mesh file on the window opens it.
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
 
 private:
     void buildMenus();
+    void buildEditMenu();
+    void buildInstanceActions(QMenu* viewMenu);
+    void saveScreenshotDialog();
     void buildDocks();
     void buildHelpMenu();
+    void buildDisplayToolBar();
+    void buildLegendDock();
+    void updateLegend();
     void fillRecentMenu(QMenu* menu);
     void setTheme(bool dark);
     void buildStatusBar();
@@ -67,6 +85,10 @@ private:
     InstancePanel* instancePanel_ = nullptr;
     MultiViewPanel* multiViewPanel_ = nullptr;
     QActionGroup* colorModes_ = nullptr;
+    QSlider* scoreSlider_ = nullptr;
+    QLabel* scoreLabel_ = nullptr;
+    QListWidget* legend_ = nullptr;
+    QDockWidget* legendDock_ = nullptr;
     QLabel* sceneLabel_ = nullptr;
     QLabel* countsLabel_ = nullptr;
     QLabel* fpsLabel_ = nullptr;

@@ -96,6 +96,7 @@ void SceneDocument::replaceScene(std::shared_ptr<const Scene> scene, const QStri
     // Selection and view refer to the old scene's ids and frames: clear them before anyone redraws.
     selectedInstance_ = -1;
     activeViewFrame_ = -1;
+    hidden_.clear();
     Q_EMIT sceneChanged();
 }
 
@@ -116,6 +117,35 @@ void SceneDocument::setColorMode(ColorMode mode) {
     if (mode == colorMode_) return;
     colorMode_ = mode;
     Q_EMIT colorModeChanged(mode);
+}
+
+void SceneDocument::setScoreThreshold(double threshold) {
+    threshold = std::clamp(threshold, 0.0, 1.0);
+    if (threshold == scoreThreshold_) return;
+    scoreThreshold_ = threshold;
+    Q_EMIT scoreThresholdChanged(threshold);
+}
+
+void SceneDocument::setInstanceVisible(int id, bool visible) {
+    if (!scene_ || !scene_->findInstance(id) || isInstanceVisible(id) == visible) return;
+    if (visible) hidden_.erase(id);
+    else hidden_.insert(id);
+    Q_EMIT hiddenInstancesChanged();
+}
+
+void SceneDocument::setAllInstancesVisible(bool visible) {
+    std::set<int> wanted;
+    if (!visible && scene_)
+        for (const Instance& inst : scene_->instances) wanted.insert(inst.id);
+    if (wanted == hidden_) return;
+    hidden_ = std::move(wanted);
+    Q_EMIT hiddenInstancesChanged();
+}
+
+void SceneDocument::setShowAllBoxes(bool show) {
+    if (show == showAllBoxes_) return;
+    showAllBoxes_ = show;
+    Q_EMIT showAllBoxesChanged(show);
 }
 
 void SceneDocument::setPointSize(double pixels) {

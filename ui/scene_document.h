@@ -4,6 +4,7 @@
 #pragma once
 #include <atomic>
 #include <memory>
+#include <set>
 
 #include <QFutureWatcher>
 #include <QList>
@@ -27,6 +28,12 @@ public:
     bool isLoading() const { return loading_ != nullptr; }
     ColorMode colorMode() const { return colorMode_; }
     double pointSize() const { return pointSize_; }
+    // Proposals color mode: proposals scoring below are not colored (0..1).
+    double scoreThreshold() const { return scoreThreshold_; }
+    // Instances (Instance::id) the user hid; cleared when the scene changes.
+    const std::set<int>& hiddenInstances() const { return hidden_; }
+    bool isInstanceVisible(int id) const { return !hidden_.count(id); }
+    bool showAllBoxes() const { return showAllBoxes_; }
     // The instance the user is looking at (Instance::id), -1 for none. Reset when the scene changes.
     int selectedInstance() const { return selectedInstance_; }
     // The RGB-D frame whose camera the 3D view shows (FrameSource index), -1 for none.
@@ -42,6 +49,10 @@ public:
 
     void setColorMode(ColorMode mode);
     void setPointSize(double pixels);
+    void setScoreThreshold(double threshold);  // clamped to [0, 1]
+    void setInstanceVisible(int id, bool visible);
+    void setAllInstancesVisible(bool visible);
+    void setShowAllBoxes(bool show);
     void setSelectedInstance(int id);  // ids the scene does not have select nothing
     void setActiveView(int frame);
 
@@ -54,6 +65,9 @@ Q_SIGNALS:
     void loadFailed(const QString& path, const QString& message);
     void colorModeChanged(inst3d::ColorMode mode);
     void pointSizeChanged(double pixels);
+    void scoreThresholdChanged(double threshold);
+    void hiddenInstancesChanged();
+    void showAllBoxesChanged(bool show);
     void selectedInstanceChanged(int id);
     void activeViewChanged(int frame);
 
@@ -73,6 +87,9 @@ private:
     QString path_;
     ColorMode colorMode_ = ColorMode::Rgb;
     double pointSize_ = 3.0;
+    double scoreThreshold_ = 0.0;
+    std::set<int> hidden_;
+    bool showAllBoxes_ = false;
     int selectedInstance_ = -1;
     int activeViewFrame_ = -1;
     std::shared_ptr<LoadJob> loading_;  // the job whose result we still want; null when idle

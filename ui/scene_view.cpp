@@ -2,10 +2,14 @@
 
 #include <QMouseEvent>
 
+#include <vtkCommand.h>
+#include <vtkCamera.h>
 #include <vtkGenericOpenGLRenderWindow.h>
+#include <vtkInteractorStyle.h>
 #include <vtkRenderer.h>
 
 #include "core/geometry/ray_pick.h"
+#include "render/camera_text.h"
 #include "ui/scene_document.h"
 
 namespace inst3d {
@@ -15,16 +19,53 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
     connect(document_, &SceneDocument::sceneChanged, this, &SceneView::onSceneChanged);
     connect(document_, &SceneDocument::colorModeChanged, this, &SceneView::onColorModeChanged);
     connect(document_, &SceneDocument::pointSizeChanged, this, &SceneView::onPointSizeChanged);
+    connect(document_, &SceneDocument::hiddenInstancesChanged, this, [this] {
+        renderer_.setHiddenInstances(document_->hiddenInstances());
+        update();
+    });
+    connect(document_, &SceneDocument::showAllBoxesChanged, this, [this](bool show) {
+        renderer_.setShowAllBoxes(show);
+        update();
+    });
+    connect(document_, &SceneDocument::scoreThresholdChanged, this, [this](double t) {
+        renderer_.setScoreThreshold(t);
+        update();
+    });
     connect(document_, &SceneDocument::selectedInstanceChanged, this, &SceneView::onSelectedInstanceChanged);
     connect(document_, &SceneDocument::activeViewChanged, this, &SceneView::onActiveViewChanged);
+    interactorStyle()->AddObserver(vtkCommand::StartInteractionEvent, this, &SceneView::onInteraction);
+    interactorStyle()->AddObserver(vtkCommand::EndInteractionEvent, this, &SceneView::onInteraction);
     // Start from whatever the document already holds.
     renderer_.setColorMode(document_->colorMode());
     renderer_.setPointSize(document_->pointSize());
+    renderer_.setScoreThreshold(document_->scoreThreshold());
+    renderer_.setShowAllBoxes(document_->showAllBoxes());
     onSceneChanged();
+}
+
+void SceneView::onInteraction(vtkObject*, unsigned long event, void*) {
+    renderer_.setInteracting(event == vtkCommand::StartInteractionEvent);
+    // At the end of a drag nothing else asks for a frame: repaint now so the full scene comes back.
+    if (event == vtkCommand::EndInteractionEvent) update();
 }
 
 void SceneView::resetCamera() {
     renderer_.resetCamera();
+    update();
+}
+
+void SceneView::setStandardView(SceneRenderer::StandardView view) {
+    renderer_.setStandardView(view);
+    update();
+}
+
+QString SceneView::cameraText() const {
+    return QString::fromStdString(cameraToText(const_cast<SceneRenderer&>(renderer_).renderer()->GetActiveCamera()));
+}
+
+void SceneView::setCameraText(const std::string& text) {
+    applyCameraText(text, renderer_.renderer()->GetActiveCamera());
+    renderer_.renderer()->ResetCameraClippingRange();
     update();
 }
 
@@ -35,6 +76,7 @@ void SceneView::focusSelection() {
 void SceneView::onSceneChanged() {
     auto scene = document_->scene();
     renderer_.setScene(scene);
+    renderer_.setHiddenInstances(document_->hiddenInstances());
     vertexInstance_ = scene ? vertexInstanceIds(*scene) : std::vector<int>();
     update();
 }

@@ -3,12 +3,16 @@
 // without dragging) picks the instance under the cursor and selects it in the document.
 // Presentation only: what the colors mean lives in render/, picking geometry in core/geometry.
 #pragma once
+#include <string>
 #include <vector>
 
 #include <QPoint>
+#include <QString>
 
 #include "render/scene_renderer.h"
 #include "ui/vtk_view.h"
+
+class vtkObject;
 
 namespace inst3d {
 
@@ -23,6 +27,10 @@ public:
     SceneRenderer& sceneRenderer() { return renderer_; }
     void resetCamera();
     void focusSelection();
+    void setStandardView(SceneRenderer::StandardView view);
+    // The viewpoint as render/camera_text.h writes it; setCameraText throws Error on a bad line.
+    QString cameraText() const;
+    void setCameraText(const std::string& text);
     // Instance::id under widget position `pos` (logical pixels), -1 for none.
     int instanceAt(const QPoint& pos);
 
@@ -36,6 +44,8 @@ private:
     void onPointSizeChanged();
     void onSelectedInstanceChanged(int id);
     void onActiveViewChanged(int frame);
+    // Level of detail: the reduced scene while a drag moves the camera, the full one when it rests.
+    void onInteraction(vtkObject*, unsigned long event, void*);
 
     SceneDocument* document_;
     SceneRenderer renderer_;

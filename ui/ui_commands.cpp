@@ -7,16 +7,23 @@
 #include <QFileInfo>
 #include <QStatusBar>
 
+#include <vtkCamera.h>
+#include <vtkNew.h>
+#include <vtkRenderer.h>
+
 #include "core/cli/command.h"
 #include "core/cli/info.h"
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
 #include "core/io/scene_loader.h"
+#include "render/camera_text.h"
 #include "render/screenshot.h"
 #include "ui/display_probe.h"
 #include "ui/main_window.h"
 #include "ui/scene_document.h"
+#include "ui/scene_view.h"
+#include "ui/viewer_settings.h"
 
 namespace inst3d {
 namespace {
@@ -28,6 +35,9 @@ struct ViewRequest {
     ColorMode colorMode = ColorMode::Rgb;
     int width = 1280, height = 800;
     double pointSize = 3.0;
+    double scoreThreshold = 0.0;
+    int selectId = -1;
+    std::string camera;
 };
 
 void parseSize(const std::string& text, int& width, int& height) {
@@ -55,7 +65,10 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
                    "Without a display, prints the scene summary of `inst3d info` instead.");
     args.positional("PATH", "scene folder or mesh file", false)
         .option("screenshot", "FILE", "render to a .png (or .jpg) and exit instead of opening a window")
-        .option("color-mode", "MODE", "rgb or instances", "rgb")
+        .option("color-mode", "MODE", "rgb, instances, proposals or semantic", "rgb")
+        .option("score-threshold", "S", "proposals mode: hide proposals scoring below S (0..1)", "0")
+        .option("select", "ID", "highlight and frame instance ID (its object id)", "-1")
+        .option("camera", "TEXT", "viewpoint as Edit > Copy Viewpoint writes it: 'position=X,Y,Z focal=X,Y,Z up=X,Y,Z angle=DEG'")
         .option("size", "WxH", "window or image size in pixels", "1280x800")
         .option("point-size", "PX", "point size for point clouds", "3");
     if (!args.parse(argv)) return false;
@@ -68,6 +81,18 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
         throw UsageError("--color-mode: " + std::string(e.what()));
     }
     parseSize(args.get("size"), r.width, r.height);
+    r.scoreThreshold = args.getDouble("score-threshold");
+    if (r.scoreThreshold < 0 || r.scoreThreshold > 1) throw UsageError("--score-threshold must be between 0 and 1");
+    r.selectId = args.getInt("select");
+    r.camera = args.get("camera");
+    if (!r.camera.empty()) {
+        vtkNew<vtkCamera> probe;  // check the text now: a typo is a usage error, not a render failure
+        try {
+            applyCameraText(r.camera, probe);
+        } catch (const Error& e) {
+            throw UsageError("--camera: " + std::string(e.problem()));
+        }
+    }
     r.pointSize = args.getDouble("point-size");
     if (r.pointSize < 1 || r.pointSize > 20) throw UsageError("--point-size must be between 1 and 20");
     return true;
@@ -105,6 +130,9 @@ int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
     options.height = r.height;
     options.colorMode = r.colorMode;
     options.pointSize = r.pointSize;
+    options.scoreThreshold = r.scoreThreshold;
+    options.selectId = r.selectId;
+    options.camera = r.camera;
     renderScreenshot(loadWithProgress(r), options, r.screenshot);
     std::cout << "wrote " << r.screenshot << " (" << r.width << "x" << r.height << ")\n";
     return 0;
@@ -122,14 +150,23 @@ int runViewerWindow(const ViewRequest& r) {
     SceneDocument document;
     document.setColorMode(r.colorMode);
     document.setPointSize(r.pointSize);
+    document.setScoreThreshold(r.scoreThreshold);
     MainWindow window(&document);
     window.resize(r.width, r.height);
     window.show();
     QString path = QString::fromStdString(r.path);
+    ViewerSettings settings;
+    if (r.isDefaultPath && settings.restoreLastScene() && !settings.recentScenes().isEmpty())
+        path = settings.recentScenes().first();  // the user chose this in File > Reopen Last Scene on Start
     if (r.isDefaultPath && !QFileInfo::exists(path))
         window.statusBar()->showMessage(QObject::tr("The demo scene is not installed (%1). Use File > Open.").arg(path));
     else
         document.open(path);
+    // --select and --camera apply to the scene once it is loaded, as a user would set them.
+    QObject::connect(&document, &SceneDocument::sceneChanged, &window, [&document, &window, r] {
+        if (r.selectId >= 0) document.setSelectedInstance(r.selectId);
+        if (!r.camera.empty()) window.sceneView()->setCameraText(r.camera);
+    }, Qt::SingleShotConnection);
     return app.exec();
 }
 

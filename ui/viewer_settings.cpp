@@ -70,6 +70,10 @@ void ViewerSettings::addRecentScene(const QString& path) {
     settings_->setValue("recentScenes", list);
 }
 
+bool ViewerSettings::restoreLastScene() const { return settings_->value("restoreLastScene", false).toBool(); }
+
+void ViewerSettings::setRestoreLastScene(bool restore) { settings_->setValue("restoreLastScene", restore); }
+
 void ViewerSettings::saveWindow(const QMainWindow& window) {
     settings_->setValue("window/geometry", window.saveGeometry());
     settings_->setValue("window/state", window.saveState());

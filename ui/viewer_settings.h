@@ -25,6 +25,9 @@ public:
     void setTheme(Theme theme);
     QStringList recentScenes() const;      // most recent first, only paths that still exist
     void addRecentScene(const QString& path);
+    // `inst3d` with no PATH opens the demo scene unless the user chose to reopen the last scene.
+    bool restoreLastScene() const;
+    void setRestoreLastScene(bool restore);
     void saveWindow(const QMainWindow& window);
     void restoreWindow(QMainWindow& window) const;
 

@@ -58,10 +58,12 @@ VtkView::~VtkView() {
     doneCurrent();
     window_->RemoveAllObservers();
     interactor_->RemoveAllObservers();
+    style_->RemoveAllObservers();
 }
 
 vtkGenericOpenGLRenderWindow* VtkView::renderWindow() const { return window_; }
 vtkGenericRenderWindowInteractor* VtkView::interactor() const { return interactor_; }
+vtkInteractorStyle* VtkView::interactorStyle() const { return style_; }
 
 void VtkView::installObservers() {
     window_->AddObserver(vtkCommand::WindowMakeCurrentEvent, this, &VtkView::onMakeCurrent);

@@ -29,6 +29,8 @@ public:
 
     vtkGenericOpenGLRenderWindow* renderWindow() const;
     vtkGenericRenderWindowInteractor* interactor() const;
+    // The trackball style: it invokes StartInteractionEvent / EndInteractionEvent around every drag.
+    vtkInteractorStyle* interactorStyle() const;
     // GL_RENDERER of the widget's context once it exists ("llvmpipe (LLVM 15.0.6, 256 bits)").
     QString glRenderer() const { return glRenderer_; }
     bool isSoftwareRenderer() const { return softwareRenderer_; }

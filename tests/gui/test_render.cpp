@@ -4,17 +4,22 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <cmath>
+#include <algorithm>
 #include <set>
 
+#include <vtkCamera.h>
 #include <vtkCellArray.h>
+#include <vtkNew.h>
 #include <vtkPointData.h>
 #include <vtkPolyData.h>
 
 #include "core/common/error.h"
 #include "core/io/ply.h"
 #include "gui_scenes.h"
+#include "render/camera_text.h"
 #include "render/color_mode.h"
 #include "render/scene_colors.h"
+#include "render/scene_lod.h"
 #include "render/scene_polydata.h"
 #include "render/screenshot.h"
 #include "support/test_support.h"
@@ -52,7 +57,12 @@ private Q_SLOTS:
     void vertexColorsByMode();
     void polyDataUsesAlignedCoordinates();
     void pointCloudPolyDataHasVertexCells();
+    void lodSampleIsEvenAndDeterministic();
     void screenshotShowsTheBoxes();
+    void proposalsAndSemanticColors();
+    void everyColorModeDrawsItsOwnImage();
+    void cameraTextRoundTrips();
+    void viewVerbSelectAndCameraChangePixels();
     void viewVerbWritesScreenshot();
     void viewVerbRejectsBadFlags();
     void viewVerbWithoutDisplayPrintsSummary();
@@ -147,6 +157,35 @@ void TestRender::pointCloudPolyDataHasVertexCells() {
     QVERIFY_THROWS_EXCEPTION(Error, setDisplayColors(poly, std::vector<uint8_t>(3)));
 }
 
+void TestRender::lodSampleIsEvenAndDeterministic() {
+    std::vector<uint32_t> ids = lodSample(1000000, 40000);
+    QCOMPARE(ids.size(), size_t(40000));
+    QVERIFY(std::is_sorted(ids.begin(), ids.end()));
+    QVERIFY(std::adjacent_find(ids.begin(), ids.end()) == ids.end());
+    QVERIFY(ids.front() < 25 && ids.back() >= 1000000 - 25 && ids.back() < 1000000);  // one per run of 25
+    QCOMPARE(lodSample(1000000, 40000), ids);
+    // Not a plain stride: offsets inside the runs vary.
+    std::set<uint32_t> offsets;
+    for (size_t k = 0; k < 100; ++k) offsets.insert(ids[k] - uint32_t(k * 25));
+    QVERIFY(offsets.size() > 10);
+    QCOMPARE(lodSample(10, 40000).size(), size_t(10));
+    QVERIFY(lodSample(10, 0).empty());
+    // The sample's poly data: the chosen points, one vertex cell each, their colors.
+    auto scene = makePointCloudScene();
+    auto full = makeScenePolyData(*scene, vertexColors(*scene, ColorMode::Rgb));
+    std::vector<uint32_t> few = lodSample(scene->mesh.numVertices(), 100);
+    auto lod = makeLodPolyData(full, few);
+    QCOMPARE(lod->GetNumberOfPoints(), vtkIdType(100));
+    QCOMPARE(lod->GetNumberOfVerts(), vtkIdType(100));
+    double a[3], b[3];
+    lod->GetPoint(7, a);
+    full->GetPoint(few[7], b);
+    QCOMPARE(a[0], b[0]);
+    double c[3];
+    lod->GetPointData()->GetScalars()->GetTuple(7, c);
+    QCOMPARE(c[0], 240.0);
+}
+
 void TestRender::screenshotShowsTheBoxes() {
     QString png = tmp_.filePath("shot.png");
     ScreenshotOptions options;
@@ -167,6 +206,145 @@ void TestRender::screenshotShowsTheBoxes() {
     ImageRGB8 empty = renderSceneImage(nullptr, options);
     QCOMPARE(empty.width, 640);
     QVERIFY(empty.at(0, 0)[2] > empty.at(0, 399)[2]);  // gradient: lighter at the top
+}
+
+namespace {
+
+// The boxes with NYU40 labels per vertex (floor, chair, table, cabinet) and two imported proposals:
+// id 10 (score 0.9) on the red box, id 11 (score 0.2) on the blue one.
+std::shared_ptr<Scene> labelledBoxes() {
+    auto scene = makeBoxesScene();
+    scene->semanticLabel.assign(scene->mesh.numVertices(), 2);
+    const uint16_t classes[3] = {5, 7, 3};
+    for (int i = 0; i < 3; ++i)
+        for (uint32_t v : scene->instances[size_t(i)].vertices) scene->semanticLabel[v] = classes[i];
+    Instance a = scene->instances[0], b = scene->instances[2];
+    a.id = 10, a.score = 0.9f, a.source = InstanceSource::Imported;
+    b.id = 11, b.score = 0.2f, b.source = InstanceSource::Imported;
+    scene->instances.push_back(a);
+    scene->instances.push_back(b);
+    return scene;
+}
+
+QImage toQImage(const ImageRGB8& image) {
+    return QImage(image.pixels.data(), image.width, image.height, image.width * 3, QImage::Format_RGB888).copy();
+}
+
+}  // namespace
+
+void TestRender::proposalsAndSemanticColors() {
+    auto scene = labelledBoxes();
+    const uint32_t red = scene->instances[0].vertices[0], green = scene->instances[1].vertices[0],
+                   blue = scene->instances[2].vertices[0];
+    auto at = [](const std::vector<uint8_t>& c, uint32_t v) { return Rgb8{c[3 * v], c[3 * v + 1], c[3 * v + 2]}; };
+    std::vector<uint8_t> p = vertexColors(*scene, ColorMode::Proposals);
+    QCOMPARE(at(p, red), instanceColor(10));
+    QCOMPARE(at(p, green), kUnassignedColor);  // ground truth is not a proposal
+    QCOMPARE(at(p, blue), instanceColor(11));
+    ColorOptions strict;
+    strict.scoreThreshold = 0.5;
+    QCOMPARE(at(vertexColors(*scene, ColorMode::Proposals, strict), blue), kUnassignedColor);
+    QCOMPARE(int(shownProposals(*scene, 0.5).size()), 1);
+    // Without proposals the mode shows the ground truth instead of an all-gray scene.
+    auto gtOnly = makeBoxesScene();
+    QVERIFY(!hasProposals(*gtOnly));
+    QCOMPARE(at(vertexColors(*gtOnly, ColorMode::Proposals), green), instanceColor(2));
+    // Semantic: per-vertex labels first, inst3d's NYU40 palette, legend by vertex count.
+    std::vector<uint8_t> sem = vertexColors(*scene, ColorMode::Semantic);
+    QCOMPARE(at(sem, 0), nyu40Color(2));
+    QCOMPARE(at(sem, red), nyu40Color(5));
+    // The 40 class colors are distinct from each other and from the unassigned gray.
+    std::set<Rgb8> classColors;
+    for (int id = 1; id <= 40; ++id) classColors.insert(nyu40Color(id));
+    QCOMPARE(int(classColors.size()), 40);
+    QVERIFY(!classColors.count(kUnassignedColor));
+    QCOMPARE(nyu40Color(0), kUnassignedColor);
+    std::vector<LegendEntry> legend = semanticLegend(*scene);
+    QCOMPARE(int(legend.size()), 4);
+    QCOMPARE(legend[0].name, std::string("cabinet"));  // 8 vertices each (ties by id); floor has 4
+    QCOMPARE(legend.back().name, std::string("floor"));
+    // No .labels.ply: instance labels go through the bundled tsv (armchair -> chair), or are NYU40 names.
+    auto byLabel = makeBoxesScene();
+    byLabel->instances[0].label = "armchair";
+    byLabel->instances[1].label = "no such thing";
+    byLabel->instances[2].label = "otherfurniture";
+    QCOMPARE(semanticLabels(*byLabel)[red], 5);
+    QCOMPARE(semanticLabels(*byLabel)[green], 0);
+    QCOMPARE(semanticLabels(*byLabel)[blue], 39);
+}
+
+void TestRender::everyColorModeDrawsItsOwnImage() {
+    ScreenshotOptions options;
+    options.width = 480;
+    options.height = 320;
+    options.multiSamples = 0;
+    std::vector<QImage> images;
+    const QImage background = toQImage(renderSceneImage(nullptr, options));
+    for (ColorMode mode : allColorModes()) {
+        options.colorMode = mode;
+        images.push_back(toQImage(renderSceneImage(labelledBoxes(), options)));
+        QVERIFY2(differingFraction(images.back(), background) > 0.05, toString(mode));
+    }
+    for (size_t i = 0; i < images.size(); ++i)
+        for (size_t j = i + 1; j < images.size(); ++j)
+            QVERIFY2(differingFraction(images[i], images[j]) > 0.002,
+                     qPrintable(QString("%1 vs %2").arg(toString(allColorModes()[i])).arg(toString(allColorModes()[j]))));
+}
+
+void TestRender::cameraTextRoundTrips() {
+    vtkNew<vtkCamera> a, b;
+    a->SetPosition(1.25, -3.5, 2.0);
+    a->SetFocalPoint(0.1, 0.2, 0.3);
+    a->SetViewUp(0, 0, 1);
+    a->OrthogonalizeViewUp();
+    a->SetViewAngle(42.5);
+    const std::string text = cameraToText(a);
+    applyCameraText(text, b);
+    QCOMPARE(cameraToText(b), text);
+    QVERIFY_THROWS_EXCEPTION(Error, applyCameraText("position=1,2 focal=0,0,0 up=0,0,1", b));
+    QVERIFY_THROWS_EXCEPTION(Error, applyCameraText("hello", b));
+    QVERIFY_THROWS_EXCEPTION(Error, applyCameraText("position=0,0,0 focal=0,0,0 up=0,0,1", b));
+    QCOMPARE(cameraToText(b), text);  // unchanged by the failures
+}
+
+void TestRender::viewVerbSelectAndCameraChangePixels() {
+    auto shoot = [&](const QString& name, std::vector<std::string> extra) {
+        QString png = tmp_.filePath(name);
+        std::vector<std::string> args{"view", plyPath_.toStdString(), "--screenshot", png.toStdString(), "--size", "480x320"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::string err;
+        int rc = runInst3d(args, nullptr, &err);
+        return rc == 0 ? QImage(png) : QImage();
+    };
+    // A plain PLY has no instances: the CLI checks --camera and the --select error, the in-process
+    // renderer (the same code path behind --screenshot) the highlight of a selected instance.
+    const QImage plain = shoot("plain.png", {});
+    QVERIFY(!plain.isNull());
+    const QImage top = shoot("top.png", {"--camera", "position=0,0,9 focal=0,0,0 up=0,1,0 angle=30"});
+    QVERIFY(!top.isNull());
+    QVERIFY(differingFraction(plain, top) > 0.05);
+    // Seen from above, x runs left to right: red box left of blue.
+    ColorHits red = findColor(top, kRed), blue = findColor(top, kBlue);
+    QVERIFY2(red.count > 100 && blue.count > 100, qPrintable(QString("%1 %2").arg(red.count).arg(blue.count)));
+    QVERIFY(red.centroid.x() < top.width() / 2.0 && blue.centroid.x() > top.width() / 2.0);
+    std::string err;
+    QCOMPARE(runInst3d({"view", plyPath_.toStdString(), "--camera", "position=1,2"}, nullptr, &err), 2);
+    QVERIFY2(QString::fromStdString(err).contains("--camera"), err.c_str());
+    QCOMPARE(runInst3d({"view", plyPath_.toStdString(), "--screenshot", tmp_.filePath("s.png").toStdString(), "--select", "3"},
+                       nullptr, &err), 1);
+    QVERIFY2(QString::fromStdString(err).contains("no instance with id 3"), err.c_str());
+    // --select highlights the instance (amber) and frames it.
+    ScreenshotOptions options;
+    options.width = 480;
+    options.height = 320;
+    const QImage none = toQImage(renderSceneImage(makeBoxesScene(), options));
+    options.selectId = 2;
+    const QImage selected = toQImage(renderSceneImage(makeBoxesScene(), options));
+    const QColor amber(kHighlightColor[0], kHighlightColor[1], kHighlightColor[2]);
+    QCOMPARE(findColor(none, amber, 0.03).count, 0);
+    ColorHits hit = findColor(selected, amber, 0.03);
+    QVERIFY2(hit.count > 1000, qPrintable(QString::number(hit.count)));  // framed: big on screen
+    QVERIFY(std::abs(hit.centroid.x() - 240) < 60);
 }
 
 void TestRender::viewVerbWritesScreenshot() {

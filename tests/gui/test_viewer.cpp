@@ -1,6 +1,8 @@
 // The Qt viewer on a real GL context (xcb under Xvfb): renders scene colors where they belong,
 // recolors by instance, reacts to real mouse input, loads files in the background and reports errors.
 #include <QApplication>
+#include <QClipboard>
+#include <QMimeData>
 #include <QDockWidget>
 #include <QFile>
 #include <QLabel>
@@ -18,6 +20,9 @@
 #include "core/io/ply.h"
 #include "gui_scenes.h"
 #include "render/scene_colors.h"
+#include "render/scene_lod.h"
+#include "ui/instance_panel.h"
+#include "ui/instance_table_model.h"
 #include "ui/main_window.h"
 #include "ui/scene_document.h"
 #include "ui/scene_view.h"
@@ -63,6 +68,11 @@ private Q_SLOTS:
     void leftDragRotatesCamera();
     void middleDragPansAndWheelZooms();
     void pointCloudGrowsWithPointSize();
+    void dragDrawsReducedSampleThenFullScene();
+    void hidingInstancesRemovesTheirPixels();
+    void allBoxesToggle();
+    void viewpointCopyPasteAndStandardViews();
+    void screenshotAndDropOpen();
     void loadsPlyInBackground();
     void loadErrorIsShownWithFileName();
     void newerOpenSupersedesOlder();
@@ -195,6 +205,116 @@ void TestViewer::pointCloudGrowsWithPointSize() {
     QVERIFY2(small > 200, qPrintable(QString::number(small)));
     QVERIFY2(big > 2 * small, qPrintable(QString("%1 -> %2").arg(small).arg(big)));
     document_->setPointSize(3);
+}
+
+void TestViewer::dragDrawsReducedSampleThenFullScene() {
+    SceneView* view = window_->sceneView();
+    SceneRenderer& r = view->sceneRenderer();
+    r.setLodPointBudget(500);
+    document_->setScene(makePointCloudScene());  // 1600 points: over the budget
+    QCOMPARE(r.drawnPoints(), 1600LL);
+    QVERIFY(!r.lodActive());
+    const QImage rest = grab();
+    QPoint p = view->rect().center();
+    QTest::mousePress(view, Qt::LeftButton, {}, p);
+    QTest::mouseMove(view, p + QPoint(20, 5), 5);
+    QVERIFY(r.interacting());
+    QVERIFY(r.lodActive());
+    QCOMPARE(r.drawnPoints(), 500LL);
+    const int yellowMoving = findColor(grab(), QColor(240, 220, 20)).count;
+    QTest::mouseMove(view, p + QPoint(40, 10), 5);
+    QTest::mouseRelease(view, Qt::LeftButton, {}, p + QPoint(40, 10));
+    QVERIFY(!r.interacting());
+    QCOMPARE(r.drawnPoints(), 1600LL);
+    QVERIFY(yellowMoving > 100);  // the sample is drawn, not an empty frame
+    // Back at rest, from where the drag started: the full scene again, pixel for pixel.
+    view->resetCamera();
+    QVERIFY(differingFraction(rest, grab()) < 0.001);
+    // Scenes within the budget never switch; budget 0 turns LOD off.
+    r.setLodPointBudget(0);
+    r.setInteracting(true);
+    QCOMPARE(r.drawnPoints(), 1600LL);
+    r.setInteracting(false);
+    r.setLodPointBudget(kDefaultLodPoints);
+}
+
+void TestViewer::hidingInstancesRemovesTheirPixels() {
+    QVERIFY(findColor(grab(), kGreen).count > 300);
+    document_->setInstanceVisible(2, false);
+    QCOMPARE(findColor(grab(), kGreen).count, 0);
+    QVERIFY(findColor(grab(), kRed).count > 300);
+    document_->setAllInstancesVisible(false);
+    QImage none = grab();
+    QCOMPARE(findColor(none, kRed).count + findColor(none, kBlue).count, 0);
+    QVERIFY(findColor(none, kFloor).count > 1000);  // the floor belongs to no instance
+    document_->setAllInstancesVisible(true);
+    QVERIFY(findColor(grab(), kGreen).count > 300);
+    // The table's check box is the same switch.
+    InstanceTableModel* model = window_->instancePanel()->model();
+    QModelIndex id2 = model->index(model->rowOfInstance(2), InstanceTableModel::IdColumn);
+    QCOMPARE(model->data(id2, Qt::CheckStateRole).toInt(), int(Qt::Checked));
+    QVERIFY(model->setData(id2, Qt::Unchecked, Qt::CheckStateRole));
+    QVERIFY(!document_->isInstanceVisible(2));
+    QCOMPARE(findColor(grab(), kGreen).count, 0);
+    document_->setScene(makeBoxesScene());  // a new scene shows everything
+    QVERIFY(document_->hiddenInstances().empty());
+}
+
+void TestViewer::allBoxesToggle() {
+    SceneRenderer& r = window_->sceneView()->sceneRenderer();
+    const QImage before = grab();
+    document_->setShowAllBoxes(true);
+    QCOMPARE(r.drawnBoxes(), 3);
+    // Thin outlines along the boxes' visible edges: a small but clear change.
+    const QImage boxes = grab();
+    QVERIFY2(differingFraction(before, boxes) > 0.0005, qPrintable(QString::number(differingFraction(before, boxes))));
+    document_->setInstanceVisible(1, false);
+    QCOMPARE(r.drawnBoxes(), 2);
+    document_->setShowAllBoxes(false);
+    QCOMPARE(r.drawnBoxes(), 0);
+    document_->setAllInstancesVisible(true);
+    QVERIFY(differingFraction(before, grab()) < 0.001);
+}
+
+void TestViewer::viewpointCopyPasteAndStandardViews() {
+    SceneView* view = window_->sceneView();
+    const QImage start = grab();
+    window_->copyViewpoint();
+    const QString text = QApplication::clipboard()->text();
+    QVERIFY2(text.startsWith("position="), qPrintable(text));
+    view->setStandardView(SceneRenderer::StandardView::Top);
+    const QImage top = grab();
+    QVERIFY(differingFraction(start, top) > 0.05);
+    // From the top, +X runs to the right: red, green, blue left to right and level.
+    ColorHits red = findColor(top, kRed), blue = findColor(top, kBlue);
+    QVERIFY(red.centroid.x() < blue.centroid.x() && std::abs(red.centroid.y() - blue.centroid.y()) < 10);
+    QVERIFY(window_->pasteViewpoint());
+    QVERIFY(differingFraction(start, grab()) < 0.001);
+    QApplication::clipboard()->setText("not a camera");
+    QVERIFY(!window_->pasteViewpoint());
+    QVERIFY(differingFraction(start, grab()) < 0.001);
+}
+
+void TestViewer::screenshotAndDropOpen() {
+    const QString png = tmp_.filePath("gui.png");
+    QVERIFY(window_->saveScreenshot(png));
+    QImage saved(png);
+    QCOMPARE(saved.size(), grab().size());
+    QVERIFY(findColor(saved, kRed).count > 300);
+    QVERIFY(!window_->saveScreenshot(tmp_.filePath("no/such/dir/x.png")));
+    // Dropping a file opens it.
+    const QString ply = tmp_.filePath("dropped.ply");
+    writePly(ply.toStdString(), makePointCloudScene()->mesh);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(ply)});
+    QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(window_.get(), &enter);
+    QVERIFY(enter.isAccepted());
+    QSignalSpy changed(document_.get(), &SceneDocument::sceneChanged);
+    QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(window_.get(), &drop);
+    QVERIFY(changed.wait(20000));
+    QCOMPARE(document_->path(), ply);
 }
 
 void TestViewer::loadsPlyInBackground() {
