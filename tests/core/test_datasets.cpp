@@ -82,15 +82,7 @@ private Q_SLOTS:
 
 void TestDatasets::initTestCase() {
     QVERIFY(world_.isValid());
-    options_.numScenes = 3;
-    options_.seed = 5;
-    options_.numFrames = 2;
-    options_.colorWidth = 160;
-    options_.colorHeight = 120;
-    options_.depthWidth = 80;
-    options_.depthHeight = 60;
-    options_.writeSens = false;
-    options_.writeExportedFrames = false;
+    options_ = test::smallWorldOptions(3, 5);
     writeSynthWorld(world_.path().toStdString(), options_);
     for (int i = 0; i < options_.numScenes; ++i) {
         SynthScene s = generateSynthScene(i, options_);

@@ -2,6 +2,8 @@
 // the independent verifier on scenes read back from disk), the verifier able to fail, determinism.
 #include <QTemporaryDir>
 #include <QtTest>
+
+#include "support/test_support.h"
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -176,15 +178,7 @@ private:
 private slots:
     void initTestCase() {
         QVERIFY(world_.isValid());
-        options_.numScenes = 3;
-        options_.seed = 11;
-        options_.numFrames = 2;
-        options_.colorWidth = 160;
-        options_.colorHeight = 120;
-        options_.depthWidth = 80;
-        options_.depthHeight = 60;
-        options_.writeSens = false;
-        options_.writeExportedFrames = false;
+        options_ = test::smallWorldOptions(3, 11);
         writeSynthWorld(world_.path().toStdString(), options_);
         facts_ = loadFacts(world_.path().toStdString());
         QCOMPARE(facts_.size(), size_t(3));

@@ -32,4 +32,18 @@ void writeBytes(const std::string& path, const std::string& bytes) {
     std::fclose(f);
 }
 
+inst3d::SynthOptions smallWorldOptions(int scenes, uint64_t seed) {
+    inst3d::SynthOptions o;
+    o.numScenes = scenes;
+    o.seed = seed;
+    o.numFrames = 2;
+    o.colorWidth = 160;
+    o.colorHeight = 120;
+    o.depthWidth = 80;
+    o.depthHeight = 60;
+    o.writeSens = false;
+    o.writeExportedFrames = false;
+    return o;
+}
+
 }  // namespace inst3d::test

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "core/synth/synth.h"
+
 namespace inst3d::test {
 
 // Path of the inst3d executable under test (CTest passes INST3D_BINARY).
@@ -12,5 +14,9 @@ std::string inst3dBinary();
 int runInst3d(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr);
 // Writes a small file with the given bytes.
 void writeBytes(const std::string& path, const std::string& bytes);
+
+// A small synthetic world that writes fast: 2 frames at low resolution, no .sens or exported frames,
+// language annotations on. Tests that need frames turn them back on.
+inst3d::SynthOptions smallWorldOptions(int scenes, uint64_t seed);
 
 }  // namespace inst3d::test
