@@ -1,0 +1,57 @@
+// LLaMA / Vicuna decoder (transformers' LlamaForCausalLM math) in LibTorch, for inference:
+// RMSNorm in fp32, HF `rotate_half` RoPE, SwiGLU MLP, MHA and GQA, a preallocated KV cache, and an
+// `inputs_embeds` entry so object / scene embeddings can be spliced between text embeddings.
+// <torch/torch.h> stays out of this header (pimpl; at::Tensor forward-declared).
+#pragma once
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/llm/llama_config.h"
+
+namespace at {
+class Tensor;
+}
+
+namespace inst3d {
+
+enum class LlmDType { F32, F16, BF16 };
+LlmDType llmDTypeFromName(const std::string& name);  // "f32"/"float32", "f16"/"float16", "bf16"/"bfloat16"
+
+class LlamaModel {
+public:
+    // Reads DIR/config.json and DIR/model.safetensors or DIR/model.safetensors.index.json (shards are
+    // memory-mapped; with F32 weights stored as F32 the tensors view the files). Weights are converted to
+    // `dtype`. `*.rotary_emb.inv_freq` keys are ignored. Missing or misshapen tensors: Error naming the
+    // tensor and the file.
+    static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32);
+    ~LlamaModel();
+
+    const LlamaConfig& config() const;
+
+    // Token embeddings of ids [B, T] (int64) -> [B, T, D] in the model dtype.
+    at::Tensor embed(const at::Tensor& ids) const;
+    // Runs the new positions [startPos, startPos + T) and writes their keys/values into the KV cache
+    // (positions before startPos must be in the cache already). Returns fp32 logits [B, T, V].
+    // hiddenStates, when given, receives T-position hidden states: the embeddings, then each layer's
+    // output (the last one after the final norm), as transformers' output_hidden_states.
+    at::Tensor forward(const at::Tensor& ids, int64_t startPos, std::vector<at::Tensor>* hiddenStates = nullptr);
+    at::Tensor forwardEmbeds(const at::Tensor& embeds, int64_t startPos,
+                             std::vector<at::Tensor>* hiddenStates = nullptr);
+    // (Re)allocates the KV cache for `batch` sequences of up to `maxLen` positions. forward() allocates
+    // [B, maxPositions] on first use when the batch changes.
+    void allocateCache(int64_t batch, int64_t maxLen);
+
+    // Greedy decoding for one sequence: the prompt, then up to maxNewTokens tokens; stops after EOS
+    // (which is not returned). onToken returning false cancels.
+    std::vector<int64_t> generateGreedy(const std::vector<int64_t>& prompt, int maxNewTokens,
+                                        const std::function<bool(int64_t)>& onToken = {});
+
+private:
+    LlamaModel();
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inst3d
