@@ -15,6 +15,7 @@
 #include "core/eval/caption_metrics.h"
 #include "core/eval/meteor.h"
 #include "core/eval/scan2cap.h"
+#include "core/eval/score_predictions.h"
 
 namespace inst3d {
 namespace {
@@ -280,6 +281,7 @@ void scoreFile(const std::string& task, const std::string& inputPath, const std:
 
 void registerEvalCommands(CommandRegistry& registry) {
     registry.add({"score", "score metric cases (captions, boxes, multi3drefer, scan2cap, scanqa) as the official evaluators", runScore});
+    registerScorePredictionsCommand(registry);
 }
 
 }  // namespace inst3d
