@@ -3,7 +3,10 @@
 // drawing every point, in a plain vtkRenderWindow: the peer figure); plus the time from process start
 // to the first frame of the bundled demo scene in the full main window. Needs an X server:
 //   xvfb-run -a -s "-screen 0 1920x1080x24" build/bench/inst3d_bench_viewer [--points 1000000,5000000]
-//       [--frames 40] [--lod-points 200000] [--point-size 3] [--size 1280x800] [--skip-plain-vtk] [--skip-demo]
+//       [--frames 40] [--lod-points 200000] [--point-size 3] [--size 1280x800] [--full-res-motion]
+//       [--skip-plain-vtk] [--skip-demo]
+// Motion frames are rendered at half resolution as a drag does (VtkView::setReducedResolution);
+// --full-res-motion keeps them at full size, for comparison.
 // Each rotation step is Azimuth(3 degrees) + a synchronous repaint + glFinish, so a frame counts only
 // once llvmpipe has rasterized it and Qt has composed it into the window.
 #include <chrono>
@@ -51,6 +54,7 @@ struct Options {
     double pointSize = 3;  // the viewer's default
     int width = 1280, height = 800;
     bool plainVtk = true;
+    bool reducedMotion = true;
     bool demo = true;
 };
 
@@ -128,14 +132,18 @@ void benchInst3d(long n, const Options& o) {
     waitForFirstFrame(view);
     document.setScene(randomCloud(n));
     SceneRenderer& r = view.sceneRenderer();
-    r.setInteracting(true);
+    view.setInteracting(true);  // as a drag does: the LOD sample, at reduced resolution
+    if (!o.reducedMotion) view.setReducedResolution(false);
     const long long lodDrawn = r.drawnPoints();
     const Rate motion = measure(o.frames, [&] { rotateAndPaint(view); });
-    r.setInteracting(false);
+    const QSize motionSize = view.lastFrameRenderSize();
+    view.setInteracting(false);
     const Rate rest = measure(o.frames, [&] { rotateAndPaint(view); });
-    std::printf("inst3d   %9ld points  motion %6.2f fps (%lld drawn, VTK %.0f ms/frame)  rest %6.2f fps (all drawn, "
-                "VTK %.0f ms/frame)  [%s]\n",
-                n, motion.fps, lodDrawn, motion.vtkMs, rest.fps, rest.vtkMs, qPrintable(view.glRenderer()));
+    const QSize restSize = view.lastFrameRenderSize();
+    std::printf("inst3d   %9ld points  motion %6.2f fps (%lld drawn at %dx%d, VTK %.0f ms/frame)  rest %6.2f fps (all drawn "
+                "at %dx%d, VTK %.0f ms/frame)  [%s]\n",
+                n, motion.fps, lodDrawn, motionSize.width(), motionSize.height(), motion.vtkMs, rest.fps,
+                restSize.width(), restSize.height(), rest.vtkMs, qPrintable(view.glRenderer()));
     std::fflush(stdout);
 }
 
@@ -210,11 +218,12 @@ Options parseOptions(int argc, char** argv) {
         else if (a == "--lod-points" && hasValue) o.lodPoints = size_t(std::atol(argv[++i]));
         else if (a == "--size" && hasValue) std::sscanf(argv[++i], "%dx%d", &o.width, &o.height);
         else if (a == "--point-size" && hasValue) o.pointSize = std::atof(argv[++i]);
+        else if (a == "--full-res-motion") o.reducedMotion = false;
         else if (a == "--skip-plain-vtk") o.plainVtk = false;
         else if (a == "--skip-demo") o.demo = false;
         else {
             std::fprintf(stderr, "usage: inst3d_bench_viewer [--points N,M] [--frames F] [--lod-points P] [--point-size PX] [--size WxH] "
-                                 "[--skip-plain-vtk] [--skip-demo]\n");
+                                 "[--full-res-motion] [--skip-plain-vtk] [--skip-demo]\n");
             std::exit(2);
         }
     }

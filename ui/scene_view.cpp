@@ -44,9 +44,14 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
 }
 
 void SceneView::onInteraction(vtkObject*, unsigned long event, void*) {
-    renderer_.setInteracting(event == vtkCommand::StartInteractionEvent);
+    setInteracting(event == vtkCommand::StartInteractionEvent);
+}
+
+void SceneView::setInteracting(bool on) {
+    renderer_.setInteracting(on);
+    setReducedResolution(on);
     // At the end of a drag nothing else asks for a frame: repaint now so the full scene comes back.
-    if (event == vtkCommand::EndInteractionEvent) update();
+    if (!on) update();
 }
 
 void SceneView::resetCamera() {

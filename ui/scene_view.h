@@ -26,6 +26,9 @@ public:
 
     SceneRenderer& sceneRenderer() { return renderer_; }
     void resetCamera();
+    // Camera in motion (a drag does this through the interactor style): the level-of-detail sample
+    // drawn at reduced resolution (VtkView::setReducedResolution); at rest every point at full size.
+    void setInteracting(bool on);
     void focusSelection();
     void setStandardView(SceneRenderer::StandardView view);
     // The viewpoint as render/camera_text.h writes it; setCameraText throws Error on a bad line.

@@ -87,6 +87,30 @@ void VtkView::onIsCurrent(vtkObject*, unsigned long, void* callData) {
 
 int VtkView::pixels(int logical) const { return static_cast<int>(logical * devicePixelRatioF() + 0.5); }
 
+int VtkView::renderPixels(int logical) const {
+    const int full = pixels(logical);
+    return reduced_ ? std::max(1, static_cast<int>(full * kMotionResolutionScale + 0.5)) : full;
+}
+
+void VtkView::applyRenderSize() {
+    // VTK resizes its render framebuffer on the next Render(); the interactor's size must follow so
+    // that the trackball's motion per pixel matches the scaled event positions.
+    window_->SetSize(renderPixels(width()), renderPixels(height()));
+    interactor_->SetSize(renderPixels(width()), renderPixels(height()));
+}
+
+void VtkView::setReducedResolution(bool on) {
+    if (on == reduced_) return;
+    reduced_ = on;
+    applyRenderSize();
+    update();
+}
+
+QSize VtkView::renderSize() const {
+    const int* size = window_->GetSize();
+    return {size[0], size[1]};
+}
+
 void VtkView::detectRenderer() {
     const auto* name = reinterpret_cast<const char*>(context()->functions()->glGetString(GL_RENDERER));
     glRenderer_ = QString::fromLatin1(name ? name : "unknown");
@@ -107,16 +131,12 @@ void VtkView::initializeGL() {
     window_->SetFrameBlitModeToNoBlit();  // paintGL blits into Qt's FBO itself
     window_->GetState()->Reset();
     window_->GetState()->vtkglDepthFunc(GL_LEQUAL);
-    window_->SetSize(pixels(width()), pixels(height()));
+    applyRenderSize();
     window_->OpenGLInitContext();
-    interactor_->SetSize(pixels(width()), pixels(height()));
     interactor_->Initialize();
 }
 
-void VtkView::resizeGL(int w, int h) {
-    window_->SetSize(pixels(w), pixels(h));
-    interactor_->SetSize(pixels(w), pixels(h));
-}
+void VtkView::resizeGL(int, int) { applyRenderSize(); }
 
 void VtkView::paintGL() {
     vtkOpenGLState* state = window_->GetState();
@@ -127,6 +147,7 @@ void VtkView::paintGL() {
     frameTimer_.start();
     window_->Render();
     double seconds = frameTimer_.nsecsElapsed() * 1e-9;
+    lastFrameSize_ = renderSize();
     blitToQtFramebuffer(pixels(width()), pixels(height()));
     state->Pop();
     Q_EMIT frameRendered(seconds);
@@ -138,7 +159,9 @@ void VtkView::blitToQtFramebuffer(int w, int h) {
     state->vtkglBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
     unsigned int attachment = GL_COLOR_ATTACHMENT0;
     state->vtkglDrawBuffers(1, &attachment);
-    window_->BlitDisplayFramebuffer(0, 0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_LINEAR);
+    // From VTK's render size (smaller during motion frames) to the widget's, filtered when scaled up.
+    const QSize src = lastFrameSize_;
+    window_->BlitDisplayFramebuffer(0, 0, 0, src.width(), src.height(), 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_LINEAR);
     // VTK leaves alpha < 1 where the background shows; the compositor (and Mesa) would blend the
     // widget with what is behind it.
     state->vtkglColorMask(false, false, false, true);
@@ -148,7 +171,9 @@ void VtkView::blitToQtFramebuffer(int w, int h) {
 }
 
 void VtkView::setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat) {
-    interactor_->SetEventInformationFlipY(pixels(static_cast<int>(pos.x())), pixels(static_cast<int>(pos.y())),
+    // In VTK's render pixels: scaled down with the motion frames, like the interactor's size.
+    const double scale = devicePixelRatioF() * (reduced_ ? kMotionResolutionScale : 1.0);
+    interactor_->SetEventInformationFlipY(static_cast<int>(pos.x() * scale), static_cast<int>(pos.y() * scale),
                                           mods.testFlag(Qt::ControlModifier) ? 1 : 0,
                                           mods.testFlag(Qt::ShiftModifier) ? 1 : 0, 0, repeat);
     interactor_->SetAltKey(mods.testFlag(Qt::AltModifier) ? 1 : 0);

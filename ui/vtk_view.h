@@ -36,6 +36,18 @@ public:
     bool isSoftwareRenderer() const { return softwareRenderer_; }
     QSize sizeHint() const override { return {960, 640}; }
 
+    // Motion frames at reduced resolution: while on, VTK renders into its framebuffer at
+    // kMotionResolutionScale of the widget's pixel size and paintGL scales the image up (GL_LINEAR) into
+    // Qt's framebuffer. On llvmpipe VTK's clear/raster/blit work scales with pixels (docs/performance.md,
+    // "Viewer (issue 3)"). Mouse positions are scaled alike, so a drag rotates at the same speed. Takes
+    // effect at once (picking right after turning it off sees the full size) and lasts until turned off.
+    static constexpr double kMotionResolutionScale = 0.5;
+    void setReducedResolution(bool on);
+    bool reducedResolution() const { return reduced_; }
+    // The size VTK renders at now (device pixels), and the size it rendered the last frame at.
+    QSize renderSize() const;
+    QSize lastFrameRenderSize() const { return lastFrameSize_; }
+
 Q_SIGNALS:
     // After every frame; `seconds` is the time VTK took to render it (for fps readouts).
     void frameRendered(double seconds);
@@ -64,6 +76,9 @@ private:
     void setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat = 0);
     void forwardMouseButton(QMouseEvent* event, bool press);
     int pixels(int logical) const;
+    // Widget size in device pixels times the current render scale (1, or the motion scale).
+    int renderPixels(int logical) const;
+    void applyRenderSize();
 
     vtkSmartPointer<vtkGenericOpenGLRenderWindow> window_;
     vtkSmartPointer<vtkGenericRenderWindowInteractor> interactor_;
@@ -71,6 +86,8 @@ private:
     QElapsedTimer frameTimer_;
     QString glRenderer_;
     bool softwareRenderer_ = false;
+    bool reduced_ = false;
+    QSize lastFrameSize_;
 };
 
 }  // namespace inst3d

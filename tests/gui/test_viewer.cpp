@@ -221,15 +221,39 @@ void TestViewer::dragDrawsReducedSampleThenFullScene() {
     QVERIFY(r.interacting());
     QVERIFY(r.lodActive());
     QCOMPARE(r.drawnPoints(), 500LL);
-    const int yellowMoving = findColor(grab(), QColor(240, 220, 20)).count;
+    // The motion frame renders at reduced resolution and is scaled up to the whole widget.
+    const QSize full(qRound(view->width() * view->devicePixelRatioF()), qRound(view->height() * view->devicePixelRatioF()));
+    const QSize reduced(qRound(full.width() * VtkView::kMotionResolutionScale),
+                        qRound(full.height() * VtkView::kMotionResolutionScale));
+    QVERIFY(view->reducedResolution());
+    const QImage moving = grab();
+    QCOMPARE(view->lastFrameRenderSize(), reduced);
+    QCOMPARE(moving.size(), full);
+    const int yellowMoving = findColor(moving, QColor(240, 220, 20)).count;
     QTest::mouseMove(view, p + QPoint(40, 10), 5);
     QTest::mouseRelease(view, Qt::LeftButton, {}, p + QPoint(40, 10));
     QVERIFY(!r.interacting());
     QCOMPARE(r.drawnPoints(), 1600LL);
+    // At rest: full resolution again, at once (a click's pick right after the release needs it).
+    QVERIFY(!view->reducedResolution());
+    QCOMPARE(view->renderSize(), full);
+    grab();
+    QCOMPARE(view->lastFrameRenderSize(), full);
     QVERIFY(yellowMoving > 100);  // the sample is drawn, not an empty frame
     // Back at rest, from where the drag started: the full scene again, pixel for pixel.
     view->resetCamera();
     QVERIFY(differingFraction(rest, grab()) < 0.001);
+    // The half-size motion image is scaled up over the whole widget: from the same viewpoint the
+    // sample's yellow sits where the full scene's does (not squeezed into a corner).
+    const ColorHits restYellow = findColor(rest, QColor(240, 220, 20));
+    view->setInteracting(true);
+    const ColorHits movingYellow = findColor(grab(), QColor(240, 220, 20));
+    QCOMPARE(view->lastFrameRenderSize(), reduced);
+    view->setInteracting(false);
+    QVERIFY(movingYellow.count > 100);
+    const QPointF shift = movingYellow.centroid - restYellow.centroid;
+    QVERIFY2(shift.manhattanLength() < 0.05 * full.width(),
+             qPrintable(QString("centroid shift %1, %2").arg(shift.x()).arg(shift.y())));
     // Scenes within the budget never switch; budget 0 turns LOD off.
     r.setLodPointBudget(0);
     r.setInteracting(true);
