@@ -29,15 +29,7 @@ using namespace inst3d;
 
 namespace {
 
-// The Error thrown by f, or a test failure when none is.
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
-}
+using test::errorOf;
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 

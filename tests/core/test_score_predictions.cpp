@@ -22,14 +22,7 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string errorOf(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "<no error>";
-}
+using test::errorOf;
 
 std::string obj(int id) {
     char buf[16];

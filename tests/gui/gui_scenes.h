@@ -5,13 +5,35 @@
 #include <memory>
 #include <vector>
 
+#include <QApplication>
 #include <QColor>
 #include <QImage>
+#include <QMessageBox>
 #include <QPointF>
+#include <QTimer>
 
 #include "core/scene/scene.h"
 
 namespace inst3d::test {
+
+// Error dialogs are modal (exec() blocks the test), so a timer reads and accepts the first one that
+// appears; `text` holds its text and informative text once it has.
+class ModalBoxReader {
+public:
+    ModalBoxReader() {
+        QObject::connect(&timer_, &QTimer::timeout, [this] {
+            if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+                text = box->text() + "\n" + box->informativeText();
+                box->accept();
+            }
+        });
+        timer_.start(50);
+    }
+    QString text;
+
+private:
+    QTimer timer_;
+};
 
 // Appends an axis-aligned box with outward-facing triangles (counter-clockwise seen from outside)
 // and returns the indices of its vertices.

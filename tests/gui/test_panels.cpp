@@ -333,20 +333,12 @@ void TestPanels::corruptSceneShowsErrorAndWindowStaysUsable() {
     QByteArray bytes = f.readAll();
     f.resize(bytes.size() / 2);
     f.close();
-    QString boxText;
-    QTimer closer;
-    connect(&closer, &QTimer::timeout, [&] {
-        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
-            boxText = box->text() + "\n" + box->informativeText();
-            box->accept();
-        }
-    });
-    closer.start(50);
+    ModalBoxReader errorBox;
     QSignalSpy failed(document_.get(), &SceneDocument::loadFailed);
     document_->open(QString::fromStdString(bad.string()));
     QVERIFY(failed.wait(30000));
-    QTRY_VERIFY_WITH_TIMEOUT(!boxText.isEmpty(), 10000);
-    QVERIFY2(boxText.contains("aggregation.json"), qPrintable(boxText));
+    QTRY_VERIFY_WITH_TIMEOUT(!errorBox.text.isEmpty(), 10000);
+    QVERIFY2(errorBox.text.contains("aggregation.json"), qPrintable(errorBox.text));
     // The window still works: the old scene is listed, and selecting from the table highlights.
     QCOMPARE(document_->path(), scenePath_);
     QCOMPARE(window_->instancePanel()->proxy()->rowCount(), int(document_->scene()->instances.size()));

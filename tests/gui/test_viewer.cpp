@@ -368,21 +368,12 @@ void TestViewer::loadErrorIsShownWithFileName() {
     QVERIFY(f.open(QIODevice::WriteOnly));
     f.write("ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nend_header\n1\n");  // truncated
     f.close();
-    // The error box is modal: read and close it from a timer while exec() runs.
-    QString boxText;
-    QTimer closer;
-    connect(&closer, &QTimer::timeout, [&] {
-        if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
-            boxText = box->text() + "\n" + box->informativeText();
-            box->accept();
-        }
-    });
-    closer.start(50);
+    ModalBoxReader errorBox;
     QSignalSpy failed(document_.get(), &SceneDocument::loadFailed);
     document_->open(path);
     QVERIFY(failed.wait(20000));
-    QTRY_VERIFY_WITH_TIMEOUT(!boxText.isEmpty(), 10000);
-    QVERIFY2(boxText.contains("broken.ply"), qPrintable(boxText));
+    QTRY_VERIFY_WITH_TIMEOUT(!errorBox.text.isEmpty(), 10000);
+    QVERIFY2(errorBox.text.contains("broken.ply"), qPrintable(errorBox.text));
     QVERIFY(!document_->isLoading());
     // The previous scene stays on screen.
     QCOMPARE(document_->scene()->id, std::string("boxes"));

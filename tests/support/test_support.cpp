@@ -1,5 +1,7 @@
 #include "support/test_support.h"
 
+#include "core/common/error.h"
+
 #include <QProcess>
 #include <QStringList>
 #include <cstdio>
@@ -30,6 +32,15 @@ void writeBytes(const std::string& path, const std::string& bytes) {
     if (!f) throw std::runtime_error("cannot write " + path);
     std::fwrite(bytes.data(), 1, bytes.size(), f);
     std::fclose(f);
+}
+
+std::string errorOf(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const inst3d::Error& e) {
+        return e.what();
+    }
+    return "<no error>";
 }
 
 inst3d::SynthOptions smallWorldOptions(int scenes, uint64_t seed) {

@@ -1,6 +1,7 @@
 // Shared by the Qt Test suites: temporary folders and small synthetic scenes in ScanNet layout.
 #pragma once
 #include <QTemporaryDir>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ std::string inst3dBinary();
 int runInst3d(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr);
 // Writes a small file with the given bytes.
 void writeBytes(const std::string& path, const std::string& bytes);
+
+// The message of the inst3d::Error that f throws, or "<no error>" when it throws none.
+std::string errorOf(const std::function<void()>& f);
 
 // A small synthetic world that writes fast: 2 frames at low resolution, no .sens or exported frames,
 // language annotations on. Tests that need frames turn them back on.
