@@ -335,7 +335,7 @@ RayHit SceneRenderer::pick(double displayX, double displayY) const {
     const int* size = renderer_->GetSize();
     const double perPixel = renderer_->GetActiveCamera()->GetViewAngle() * M_PI / 180.0 / std::max(1, size[1]);
     return pickVertex(scene_->mesh, a, b - a, actor_->GetProperty()->GetBackfaceCulling() != 0,
-                      perPixel * std::max(2.0, pointSize_));
+                      perPixel * std::max(2.0, pointSize_), hiddenMask_);
 }
 
 }  // namespace inst3d

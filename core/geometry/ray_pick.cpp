@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/common/error.h"
+
 namespace inst3d {
 namespace {
 
@@ -24,12 +26,17 @@ double intersect(const Vec3& o, const Vec3& d, const Vec3& a, const Vec3& b, con
     return t > 0 ? t : kInf;
 }
 
-RayHit pickTriangle(const Mesh& mesh, const Vec3& o, const Vec3& d, bool cull) {
+[[noreturn]] void hiddenSizeMismatch() { fail("", "internal: hidden-vertex mask does not match the vertex count"); }
+
+bool isHidden(const std::vector<uint8_t>& hidden, uint32_t v) { return !hidden.empty() && hidden[v]; }
+
+RayHit pickTriangle(const Mesh& mesh, const Vec3& o, const Vec3& d, bool cull, const std::vector<uint8_t>& hidden) {
     RayHit hit;
     double best = std::numeric_limits<double>::infinity();
     size_t bestFace = 0;
     for (size_t f = 0; f < mesh.numFaces(); ++f) {
         const uint32_t* idx = &mesh.faces[3 * f];
+        if (isHidden(hidden, idx[0]) || isHidden(hidden, idx[1]) || isHidden(hidden, idx[2])) continue;
         double t = intersect(o, d, mesh.vertex(idx[0]), mesh.vertex(idx[1]), mesh.vertex(idx[2]), cull);
         if (t < best) best = t, bestFace = f;
     }
@@ -45,11 +52,12 @@ RayHit pickTriangle(const Mesh& mesh, const Vec3& o, const Vec3& d, bool cull) {
     return hit;
 }
 
-RayHit pickPoint(const Mesh& mesh, const Vec3& o, const Vec3& d, double angle) {
+RayHit pickPoint(const Mesh& mesh, const Vec3& o, const Vec3& d, double angle, const std::vector<uint8_t>& hidden) {
     RayHit hit;
     const double cosMax = std::cos(angle);
     double best = std::numeric_limits<double>::infinity();
     for (size_t v = 0; v < mesh.numVertices(); ++v) {
+        if (isHidden(hidden, static_cast<uint32_t>(v))) continue;
         const Vec3 r = mesh.vertex(v) - o;
         const double along = dot(r, d), len = norm(r);
         if (along <= 0 || along < cosMax * len || along >= best) continue;
@@ -62,9 +70,12 @@ RayHit pickPoint(const Mesh& mesh, const Vec3& o, const Vec3& d, double angle) {
 
 }  // namespace
 
-RayHit pickVertex(const Mesh& mesh, const Vec3& origin, const Vec3& direction, bool cullBackFaces, double pointAngle) {
+RayHit pickVertex(const Mesh& mesh, const Vec3& origin, const Vec3& direction, bool cullBackFaces, double pointAngle,
+                  const std::vector<uint8_t>& hidden) {
     const Vec3 d = normalized(direction);
-    return mesh.isPointCloud() ? pickPoint(mesh, origin, d, pointAngle) : pickTriangle(mesh, origin, d, cullBackFaces);
+    if (!hidden.empty() && hidden.size() != mesh.numVertices()) hiddenSizeMismatch();
+    return mesh.isPointCloud() ? pickPoint(mesh, origin, d, pointAngle, hidden)
+                               : pickTriangle(mesh, origin, d, cullBackFaces, hidden);
 }
 
 std::vector<int> vertexInstanceIds(const Scene& scene) {

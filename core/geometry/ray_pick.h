@@ -17,8 +17,10 @@ struct RayHit {
 // Meshes: the nearest triangle hit whose front (counter-clockwise) side faces the ray, when
 // `cullBackFaces`, else any; the hit triangle's vertex closest to the hit point is returned. Point
 // clouds: the point nearest the origin among those within `pointAngle` radians of the ray.
+// `hidden` ([V], or empty) skips what the viewer does not draw: hidden points, and triangles with a
+// hidden corner (the rule of render/scene_polydata's setHiddenVertices), so a click goes through them.
 RayHit pickVertex(const Mesh& mesh, const Vec3& origin, const Vec3& direction, bool cullBackFaces,
-                  double pointAngle = 0.01);
+                  double pointAngle = 0.01, const std::vector<uint8_t>& hidden = {});
 
 // Instance::id of every vertex (-1 where none); later instances win on overlap, as in the colors.
 std::vector<int> vertexInstanceIds(const Scene& scene);

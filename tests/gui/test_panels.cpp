@@ -274,6 +274,11 @@ void TestPanels::clickInViewSelectsInstance() {
     QModelIndexList rows = window_->instancePanel()->table()->selectionModel()->selectedRows();
     QCOMPARE(rows.size(), 1);
     QCOMPARE(rows.first().data(InstanceTableModel::InstanceIdRole).toInt(), bestId);
+    // A hidden instance is not drawn, so a click goes through it to whatever is behind.
+    document_->setInstanceVisible(bestId, false);
+    QVERIFY(view()->instanceAt(target) != bestId);
+    document_->setInstanceVisible(bestId, true);
+    QCOMPARE(view()->instanceAt(target), bestId);
     // On the background, nothing: the selection clears.
     view()->resetCamera();
     QCOMPARE(view()->instanceAt(QPoint(3, 3)), -1);
