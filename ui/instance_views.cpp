@@ -87,6 +87,13 @@ void InstanceViewsModel::onSceneChanged() {
     Q_EMIT cleared();
 }
 
+void InstanceViewsModel::setOptions(const ViewSelectionOptions& options) {
+    options_ = options;
+    Q_EMIT optionsChanged();
+    onSceneChanged();
+    onSelectionChanged(document_->selectedInstance());
+}
+
 std::shared_ptr<const InstanceViews> InstanceViewsModel::current() const {
     auto it = state_->cache.find(document_->selectedInstance());
     return it == state_->cache.end() ? nullptr : it->second;
@@ -136,6 +143,8 @@ std::shared_ptr<InstanceViews> InstanceViewsModel::compute(SceneState& state, in
         if (!state.selector) state.selector = std::make_unique<ViewSelector>(*state.scene, state.options);
         if (!state.selector->computeVisibility(progress)) return nullptr;
         result->selection = state.selector->select(*inst);
+        result->sampledFrames = state.selector->sampledFrames().size();
+        result->totalFrames = state.scene->frames->numFrames();
         const ViewSelection& sel = result->selection;
         for (const InstanceView& view : sel.views) {
             if (state.cancel) return nullptr;

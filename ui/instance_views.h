@@ -28,6 +28,8 @@ struct InstanceViewImages {
 struct InstanceViews {
     int instanceId = -1;
     ViewSelection selection;  // pixels and boxes at depth resolution, as the reference computes them
+    size_t sampledFrames = 0; // frames the selection looked at (every frameStride-th with a valid pose)
+    size_t totalFrames = 0;   // frames in the scene
     QVector<InstanceViewImages> images;  // one per selected view, best first
     QString error;            // set when the views could not be computed (no frames, unreadable files)
 };
@@ -43,12 +45,15 @@ public:
     std::shared_ptr<const InstanceViews> current() const;
     bool isComputing() const { return pending_ >= 0; }
     const ViewSelectionOptions& options() const { return options_; }
+    // New top-k / stride / threshold: drops the scene's cache and recomputes the selected instance.
+    void setOptions(const ViewSelectionOptions& options);
 
 Q_SIGNALS:
     void computationStarted(int instanceId);
     void progress(double fraction);
     void viewsReady(int instanceId);  // current() now holds them (or their error)
     void cleared();                   // no selection, or a new scene
+    void optionsChanged();            // setOptions() took new values
 
 private:
     struct SceneState;

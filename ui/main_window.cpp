@@ -246,7 +246,9 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::buildDocks() {
-    instanceViews_ = new InstanceViewsModel(document_, viewOptions(), this);
+    instanceViews_ = new InstanceViewsModel(document_, settings_->viewOptions(viewOptions()), this);
+    connect(instanceViews_, &InstanceViewsModel::optionsChanged, this,
+            [this] { settings_->setViewOptions(instanceViews_->options()); });
     instancePanel_ = new InstancePanel(document_, this);
     multiViewPanel_ = new MultiViewPanel(document_, instanceViews_, this);
     auto* left = new QDockWidget(tr("Instances"), this);

@@ -1,6 +1,8 @@
 #include "ui/multi_view_panel.h"
 
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QSpinBox>
 #include <QListWidget>
 #include <QPainter>
 #include <QProgressBar>
@@ -45,7 +47,9 @@ MultiViewPanel::MultiViewPanel(SceneDocument* document, InstanceViewsModel* view
       views_(views),
       status_(new QLabel(this)),
       progress_(new QProgressBar(this)),
-      list_(new QListWidget(this)) {
+      list_(new QListWidget(this)),
+      topK_(new QSpinBox(this)),
+      stride_(new QSpinBox(this)) {
     status_->setWordWrap(true);
     status_->setMinimumHeight(2 * status_->fontMetrics().lineSpacing() + 4);  // two lines, never clipped
     progress_->setRange(0, 100);
@@ -55,6 +59,7 @@ MultiViewPanel::MultiViewPanel(SceneDocument* document, InstanceViewsModel* view
     list_->setUniformItemSizes(true);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
+    layout->addWidget(makeOptionsRow());
     layout->addWidget(status_);
     layout->addWidget(progress_);
     layout->addWidget(list_, 1);
@@ -64,7 +69,45 @@ MultiViewPanel::MultiViewPanel(SceneDocument* document, InstanceViewsModel* view
     connect(views_, &InstanceViewsModel::cleared, this, &MultiViewPanel::onCleared);
     connect(list_, &QListWidget::itemClicked, this, &MultiViewPanel::onRowClicked);
     connect(document_, &SceneDocument::activeViewChanged, this, &MultiViewPanel::onActiveViewChanged);
+    connect(views_, &InstanceViewsModel::optionsChanged, this, &MultiViewPanel::showOptions);
     onCleared();
+}
+
+// "Top [5] views, every [10]th frame": the two view-selection knobs a sparse capture needs changed
+// (OpenMask3D's stride of 10 suits ScanNet's ~30 Hz exports, not a 12-frame capture).
+QWidget* MultiViewPanel::makeOptionsRow() {
+    auto* row = new QWidget(this);
+    auto* layout = new QHBoxLayout(row);
+    layout->setContentsMargins(0, 0, 0, 0);
+    topK_->setRange(1, 50);
+    topK_->setToolTip(tr("How many views to keep per instance (OpenMask3D top_k)"));
+    stride_->setRange(1, 1000);
+    stride_->setToolTip(tr("Look at every N-th frame (OpenMask3D frequency); 1 looks at all"));
+    layout->addWidget(new QLabel(tr("Top"), row));
+    layout->addWidget(topK_);
+    layout->addWidget(new QLabel(tr("views, every"), row));
+    layout->addWidget(stride_);
+    layout->addWidget(new QLabel(tr("th frame"), row));
+    layout->addStretch(1);
+    showOptions();
+    // editingFinished, not valueChanged: typing "25" must not start a computation for "2".
+    connect(topK_, &QSpinBox::editingFinished, this, &MultiViewPanel::applyOptions);
+    connect(stride_, &QSpinBox::editingFinished, this, &MultiViewPanel::applyOptions);
+    return row;
+}
+
+void MultiViewPanel::showOptions() {
+    QSignalBlocker blockK(topK_), blockStride(stride_);
+    topK_->setValue(views_->options().topK);
+    stride_->setValue(views_->options().frameStride);
+}
+
+void MultiViewPanel::applyOptions() {
+    ViewSelectionOptions o = views_->options();
+    if (o.topK == topK_->value() && o.frameStride == stride_->value()) return;
+    o.topK = topK_->value();
+    o.frameStride = stride_->value();
+    views_->setOptions(o);
 }
 
 void MultiViewPanel::onStarted(int instanceId) {
@@ -91,9 +134,11 @@ void MultiViewPanel::onReady() {
     }
     const ViewSelectionOptions& o = views_->options();
     status_->setText(views->images.isEmpty()
-                         ? tr("Instance %1 is visible in none of the sampled frames.").arg(views->instanceId)
-                         : tr("Instance %1: %2 best views\n(every %3th frame, depth test %4 m)")
-                               .arg(views->instanceId).arg(views->images.size()).arg(o.frameStride).arg(o.depthThreshold));
+                         ? tr("Instance %1 is visible in none of the %2 frames looked at (of %3).")
+                               .arg(views->instanceId).arg(views->sampledFrames).arg(views->totalFrames)
+                         : tr("Instance %1: %2 best views\n(%3 of %4 frames looked at, depth test %5 m)")
+                               .arg(views->instanceId).arg(views->images.size()).arg(views->sampledFrames)
+                               .arg(views->totalFrames).arg(o.depthThreshold));
     for (const InstanceViewImages& v : views->images) {
         auto* item = new QListWidgetItem(QIcon(QPixmap::fromImage(rowImage(v))),
                                          tr("frame %1\n%2 px").arg(v.frame).arg(v.score), list_);

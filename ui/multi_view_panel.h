@@ -7,6 +7,7 @@
 class QLabel;
 class QListWidget;
 class QProgressBar;
+class QSpinBox;
 
 namespace inst3d {
 
@@ -21,6 +22,8 @@ public:
 
     QListWidget* list() const { return list_; }
     QLabel* statusLabel() const { return status_; }
+    QSpinBox* topKBox() const { return topK_; }
+    QSpinBox* strideBox() const { return stride_; }
 
 private:
     void onStarted(int instanceId);
@@ -28,12 +31,17 @@ private:
     void onCleared();
     void onActiveViewChanged(int frame);
     void onRowClicked();
+    QWidget* makeOptionsRow();
+    void showOptions();
+    void applyOptions();
 
     SceneDocument* document_;
     InstanceViewsModel* views_;
     QLabel* status_;
     QProgressBar* progress_;
     QListWidget* list_;
+    QSpinBox* topK_;    // views kept per instance
+    QSpinBox* stride_;  // every N-th frame is looked at
 };
 
 }  // namespace inst3d

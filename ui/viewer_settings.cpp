@@ -1,5 +1,6 @@
 #include "ui/viewer_settings.h"
 
+#include <algorithm>
 #include <QApplication>
 #include <QFileInfo>
 #include <QMainWindow>
@@ -73,6 +74,17 @@ void ViewerSettings::addRecentScene(const QString& path) {
 bool ViewerSettings::restoreLastScene() const { return settings_->value("restoreLastScene", false).toBool(); }
 
 void ViewerSettings::setRestoreLastScene(bool restore) { settings_->setValue("restoreLastScene", restore); }
+
+ViewSelectionOptions ViewerSettings::viewOptions(ViewSelectionOptions defaults) const {
+    defaults.topK = std::max(1, settings_->value("views/topK", defaults.topK).toInt());
+    defaults.frameStride = std::max(1, settings_->value("views/frameStride", defaults.frameStride).toInt());
+    return defaults;
+}
+
+void ViewerSettings::setViewOptions(const ViewSelectionOptions& options) {
+    settings_->setValue("views/topK", options.topK);
+    settings_->setValue("views/frameStride", options.frameStride);
+}
 
 void ViewerSettings::saveWindow(const QMainWindow& window) {
     settings_->setValue("window/geometry", window.saveGeometry());

@@ -6,6 +6,8 @@
 
 #include <QStringList>
 
+#include "core/geometry/view_selection.h"
+
 class QMainWindow;
 class QSettings;
 
@@ -28,6 +30,9 @@ public:
     // `inst3d` with no PATH opens the demo scene unless the user chose to reopen the last scene.
     bool restoreLastScene() const;
     void setRestoreLastScene(bool restore);
+    // The multi-view panel's top-k and frame stride, when the user changed them (else `defaults`).
+    ViewSelectionOptions viewOptions(ViewSelectionOptions defaults) const;
+    void setViewOptions(const ViewSelectionOptions& options);
     void saveWindow(const QMainWindow& window);
     void restoreWindow(QMainWindow& window) const;
 

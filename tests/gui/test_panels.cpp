@@ -14,6 +14,7 @@
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QSortFilterProxyModel>
+#include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
@@ -97,6 +98,7 @@ private Q_SLOTS:
     void selectingRowHighlightsInstance();
     void clickInViewSelectsInstance();
     void viewsPanelShowsSelectedViews();
+    void viewOptionsRecomputeAndPersist();
     void corruptSceneShowsErrorAndWindowStaysUsable();
     void settingsAndShortcutSheet();
 
@@ -324,6 +326,43 @@ void TestPanels::viewsPanelShowsSelectedViews() {
     ready.clear();
     document_->setSelectedInstance(inst->id);
     QCOMPARE(ready.count(), 1);
+}
+
+void TestPanels::viewOptionsRecomputeAndPersist() {
+    const Instance* inst = largestObject();
+    InstanceViewsModel* views = window_->instanceViews();
+    QSignalSpy ready(views, &InstanceViewsModel::viewsReady);
+    selectRowOf(inst->id);
+    if (!views->current()) QVERIFY(ready.wait(30000));
+    const size_t frames = document_->scene()->frames->numFrames();
+    QCOMPARE(views->current()->sampledFrames, (frames + 9) / 10);  // every 10th: 0, 10, 20
+    QCOMPARE(views->current()->totalFrames, frames);
+    // Typed into the panel's boxes: every frame, at most 2 views.
+    MultiViewPanel* panel = window_->multiViewPanel();
+    for (auto [box, text] : {std::pair{panel->strideBox(), "1"}, std::pair{panel->topKBox(), "2"}}) {
+        box->setFocus();
+        box->selectAll();
+        QTest::keyClicks(box, text);
+        ready.clear();
+        QTest::keyClick(box, Qt::Key_Return);
+        QVERIFY(ready.count() == 1 || ready.wait(30000));
+    }
+    QCOMPARE(views->options().frameStride, 1);
+    QCOMPARE(views->options().topK, 2);
+    auto result = views->current();
+    QCOMPARE(result->sampledFrames, frames);  // every synthetic pose is valid
+    ViewSelector selector(*document_->scene(), views->options());
+    ViewSelection expected = selector.select(*inst);
+    QCOMPARE(int(expected.views.size()), 2);
+    QCOMPARE(window_->multiViewPanel()->list()->count(), 2);
+    for (size_t i = 0; i < expected.views.size(); ++i) QCOMPARE(result->images[int(i)].frame, expected.views[i].frame);
+    QVERIFY(panel->statusLabel()->text().contains(QString("%1 of %1 frames").arg(frames)));
+    // Remembered for the next run, through the same settings file a new window reads.
+    ViewerSettings settings;
+    QCOMPARE(settings.viewOptions({}).frameStride, 1);
+    QCOMPARE(settings.viewOptions({}).topK, 2);
+    views->setOptions(ViewSelectionOptions{});  // back to OpenMask3D's defaults for the other tests
+    QCOMPARE(panel->strideBox()->value(), 10);
 }
 
 void TestPanels::corruptSceneShowsErrorAndWindowStaysUsable() {
