@@ -238,11 +238,26 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
     if (!urls.isEmpty() && urls.first().isLocalFile()) event->acceptProposedAction();
 }
 
+// One scene is open at a time. Several files from one folder (the .ply, segs and aggregation a file
+// manager selection gives) mean that folder's scene; anything else opens the first and says so.
+QString MainWindow::pathToOpen(const QStringList& paths) {
+    if (paths.size() == 1) return paths.first();
+    const QString folder = QFileInfo(paths.first()).absolutePath();
+    for (const QString& p : paths)
+        if (QFileInfo(p).isDir() || QFileInfo(p).absolutePath() != folder) return paths.first();
+    return folder;
+}
+
 void MainWindow::dropEvent(QDropEvent* event) {
-    const QList<QUrl> urls = event->mimeData()->urls();
-    if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+    QStringList paths;
+    for (const QUrl& url : event->mimeData()->urls())
+        if (url.isLocalFile()) paths << url.toLocalFile();
+    if (paths.isEmpty()) return;
     event->acceptProposedAction();
-    document_->open(urls.first().toLocalFile());  // errors surface through loadFailed like File > Open
+    const QString path = pathToOpen(paths);
+    if (paths.size() > 1 && path == paths.first())
+        statusBar()->showMessage(tr("%1 items dropped: opening the first, %2").arg(paths.size()).arg(path), 8000);
+    document_->open(path);  // errors surface through loadFailed like File > Open
 }
 
 void MainWindow::buildDocks() {

@@ -30,6 +30,9 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
+    // What a drop of these local paths opens: the one path; the shared folder of several files in
+    // one folder (a scene's files); else the first.
+    static QString pathToOpen(const QStringList& dropped);
     explicit MainWindow(SceneDocument* document, QWidget* parent = nullptr);
     ~MainWindow() override;
 

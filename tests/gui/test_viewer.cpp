@@ -5,6 +5,7 @@
 #include <QMimeData>
 #include <QDockWidget>
 #include <QFile>
+#include <QFileInfo>
 #include <QLabel>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -339,6 +340,11 @@ void TestViewer::screenshotAndDropOpen() {
     QApplication::sendEvent(window_.get(), &drop);
     QVERIFY(changed.wait(20000));
     QCOMPARE(document_->path(), ply);
+    // Several files of one folder: that folder (a ScanNet scene dropped as its files); mixed: the first.
+    const QString a = tmp_.filePath("s/a.ply"), b = tmp_.filePath("s/b.json"), c = tmp_.filePath("other.ply");
+    QCOMPARE(MainWindow::pathToOpen({a, b}), QFileInfo(a).absolutePath());
+    QCOMPARE(MainWindow::pathToOpen({a, c}), a);
+    QCOMPARE(MainWindow::pathToOpen({tmp_.path(), a}), tmp_.path());
 }
 
 void TestViewer::loadsPlyInBackground() {
