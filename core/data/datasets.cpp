@@ -252,6 +252,16 @@ std::string referIt3DTypeInfo(const ReferIt3DEntry& e) {
     return std::string(isReferIt3DEasy(e) ? "easy" : "hard") + (isViewDependent(e.tokens) ? "_dep" : "_indep");
 }
 
+bool parseReferIt3DTypeInfo(const std::string& typeInfo, bool& easy, bool& viewDependent) {
+    size_t bar = typeInfo.find('_');
+    if (bar == std::string::npos) return false;
+    std::string difficulty = typeInfo.substr(0, bar), view = typeInfo.substr(bar + 1);
+    if ((difficulty != "easy" && difficulty != "hard") || (view != "dep" && view != "indep")) return false;
+    easy = difficulty == "easy";
+    viewDependent = view == "dep";
+    return true;
+}
+
 // ---- ScanRefer unique / multiple -----------------------------------------------------------------
 
 int scanReferClass(const std::string& objectName, const LabelMap& labels) {

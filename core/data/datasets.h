@@ -90,6 +90,9 @@ int referIt3DObjectCount(const std::string& stimulusId, const std::string& where
 bool isReferIt3DEasy(const ReferIt3DEntry& e);
 bool isViewDependent(const std::vector<std::string>& tokens);
 std::string referIt3DTypeInfo(const ReferIt3DEntry& e);  // "easy_dep" | "easy_indep" | "hard_dep" | "hard_indep"
+// The inverse of referIt3DTypeInfo (the `type_info` of Nr3D/Sr3D val samples and prediction rows);
+// false when `typeInfo` is none of the four strings.
+bool parseReferIt3DTypeInfo(const std::string& typeInfo, bool& easy, bool& viewDependent);
 
 // ScanRefer's unique/multiple rule (daveredrum/ScanRefer lib/dataset.py, repeated in Chat-Scene
 // utils/helper.py): an annotation's object_name (underscores -> spaces) is mapped through the labels

@@ -13,6 +13,7 @@
 #include "core/eval/answer_metrics.h"
 #include "core/eval/box_metrics.h"
 #include "core/eval/caption_metrics.h"
+#include "core/eval/caption_report.h"
 #include "core/eval/meteor.h"
 #include "core/eval/scan2cap.h"
 #include "core/eval/score_predictions.h"
@@ -75,13 +76,9 @@ private:
 
 std::string at(const std::string& list, size_t i) { return list + "[" + std::to_string(i) + "]"; }
 
-ojson captionMetricsJson(const std::array<double, 4>& bleu, double rouge, double cider,
-                         const std::optional<double>& meteor) {
-    ojson m;
-    for (int k = 0; k < 4; ++k) m["Bleu_" + std::to_string(k + 1)] = bleu[k];
-    if (meteor) m["METEOR"] = *meteor;
-    m["ROUGE_L"] = rouge;
-    m["CIDEr"] = cider;
+ojson metricsJson(const MetricRow& row) {
+    ojson m = ojson::object();
+    for (const auto& [name, value] : row) m[name] = value;
     return m;
 }
 
@@ -99,22 +96,19 @@ std::vector<CaptionItem> readCaptionItems(const Reader& r, const ojson& items, c
     return out;
 }
 
-// Scores one corpus, with METEOR only when the jar is configured.
+// Scores one corpus (METEOR only when the jar is configured); per-item rows carry the item ids.
 ojson scoreCorpusJson(const std::vector<CaptionItem>& corpus, const ojson& ids, ojson* perItem) {
-    CaptionScores s = scoreCaptions(corpus);
-    std::optional<MeteorScores> meteor = meteorIfConfigured(corpus);
+    CorpusReport r = reportCorpus(corpus, perItem != nullptr);
     if (perItem) {
         *perItem = ojson::array();
         for (size_t i = 0; i < corpus.size(); ++i) {
             ojson row;
             row["id"] = ids[i];
-            ojson m = captionMetricsJson(s.bleuPerItem[i], s.rougeLPerItem[i], s.ciderPerItem[i],
-                                         meteor ? std::optional<double>(meteor->perItem[i]) : std::nullopt);
-            row.update(m);
+            row.update(metricsJson(r.perItem[i]));
             perItem->push_back(row);
         }
     }
-    return captionMetricsJson(s.bleu, s.rougeL, s.cider, meteor ? std::optional<double>(meteor->corpus) : std::nullopt);
+    return metricsJson(r.corpus);
 }
 
 ojson scoreCaptionsTask(const Reader& r, const ojson& in) {

@@ -1,9 +1,14 @@
 // `inst3d score-predictions`: see score_predictions.h. Metrics and the <OBJ###> parser are the shared
-// ones (box_metrics, answer_metrics, answer_parser); this file only reads rows and boxes.
+// ones (box_metrics, answer_metrics, scan2cap + caption_report, answer_parser, the ScanRefer and
+// ReferIt3D labels of core/data/datasets); this file only reads rows, boxes and reference files.
 #include "core/eval/score_predictions.h"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,9 +18,14 @@
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/data/answer_parser.h"
+#include "core/data/datasets.h"
 #include "core/data/proposal_matching.h"
 #include "core/eval/answer_metrics.h"
 #include "core/eval/box_metrics.h"
+#include "core/eval/caption_report.h"
+#include "core/eval/meteor.h"
+#include "core/eval/scan2cap.h"
+#include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
 
 namespace inst3d {
@@ -119,6 +129,14 @@ public:
         if (it == proposals_.end()) fail(o_.proposalsPath, "no proposals for scene " + scene + " (needed by " + where + ")");
         return it->second;
     }
+    // Proposal `index` of a row's scene (Scan2Cap's pred_id).
+    const EvalBox& proposal(const std::string& scene, int index, const std::string& where) const {
+        const std::vector<EvalBox>& props = proposals(scene, where);
+        if (index < 0 || index >= static_cast<int>(props.size()))
+            fail(o_.predPath, where + ".pred_id: proposal " + std::to_string(index) + " is not in scene " + scene + " (" +
+                                  std::to_string(props.size()) + " proposals)");
+        return props[index];
+    }
     const EvalBox& gt(const std::string& scene, int objectId, const std::string& where) {
         auto it = gt_.find(scene);
         if (it == gt_.end()) {
@@ -147,25 +165,68 @@ std::string percent(double v) {
 }
 std::string padded(const std::string& s, size_t width) { return s + std::string(s.size() < width ? width - s.size() : 0, ' '); }
 
+// --label-map, else scannetv2-labels.combined.tsv in the annotations' folder, its parent, or the
+// parent's scannet/ (the synthetic world's and Chat-Scene's annotations/ layouts).
+std::string labelMapFor(const ScorePredictionsOptions& o) {
+    if (!o.labelMapPath.empty()) return o.labelMapPath;
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::absolute(o.scanReferAnnotationsPath).parent_path();
+    for (const fs::path& d : {dir, dir.parent_path(), dir.parent_path() / "scannet"})
+        if (fileExists((d / "scannetv2-labels.combined.tsv").string())) return (d / "scannetv2-labels.combined.tsv").string();
+    throw UsageError("--label-map is required: no scannetv2-labels.combined.tsv next to " + o.scanReferAnnotationsPath);
+}
+
+// Unique (false) / multiple (true) per row: the ScanRefer rule over --scanrefer-annotations when it
+// is given (scanReferUniqueMultiple), else the row's type_info 0/1.
+class UniqueMultiple {
+public:
+    explicit UniqueMultiple(const ScorePredictionsOptions& o) : o_(o) {
+        if (!o.scanReferAnnotationsPath.empty())
+            lookup_ = scanReferUniqueMultiple(readScanRefer(o.scanReferAnnotationsPath), LabelMap::read(labelMapFor(o)));
+    }
+    bool multiple(const ojson& row, const std::string& scene, int gtId, const std::string& w) const {
+        if (o_.scanReferAnnotationsPath.empty()) {
+            int um = intValue(o_.predPath, field(o_.predPath, row, "type_info", w), w + ".type_info");
+            if (um != 0 && um != 1) fail(o_.predPath, w + ".type_info: expected 0 (unique) or 1 (multiple)");
+            return um == 1;
+        }
+        auto s = lookup_.find(scene);
+        if (s != lookup_.end()) {
+            auto it = s->second.find(gtId);
+            if (it != s->second.end()) return it->second == 1;
+        }
+        fail(o_.predPath, w + ": object " + std::to_string(gtId) + " of " + scene + " is not annotated in " +
+                              o_.scanReferAnnotationsPath);
+    }
+    std::string source() const {
+        return o_.scanReferAnnotationsPath.empty() ? "type_info" : o_.scanReferAnnotationsPath;
+    }
+
+private:
+    const ScorePredictionsOptions& o_;
+    UniqueMultipleLookup lookup_;
+};
+
 ScorePredictionsResult scoreScanRefer(const ScorePredictionsOptions& o, const ojson& rows) {
     Boxes boxes(o);
+    UniqueMultiple um(o);
     std::vector<ScanReferCase> cases;
     for (size_t i = 0; i < rows.size(); ++i) {
         std::string w = rowAt(i);
         std::string scene = stringField(o.predPath, rows[i], "scene_id", w);
         int gtId = intValue(o.predPath, field(o.predPath, rows[i], "gt_id", w), w + ".gt_id");
-        int um = intValue(o.predPath, field(o.predPath, rows[i], "type_info", w), w + ".type_info");
-        if (um != 0 && um != 1) fail(o.predPath, w + ".type_info: expected 0 (unique) or 1 (multiple)");
+        bool multiple = um.multiple(rows[i], scene, gtId, w);
         const std::vector<EvalBox>& props = boxes.proposals(scene, w);
         if (props.empty()) fail(o.proposalsPath, scene + ": no proposals");
         int predId = groundingPrediction(stringField(o.predPath, rows[i], "pred", w), static_cast<int>(props.size()));
-        cases.push_back({boxIoU(props[predId], boxes.gt(scene, gtId, w)), um == 1});
+        cases.push_back({boxIoU(props[predId], boxes.gt(scene, gtId, w)), multiple});
     }
     ScanReferAcc acc = scanReferAccuracy(cases);
     ScorePredictionsResult r;
     ojson out;
     std::ostringstream t;
-    t << "ScanRefer (" << rows.size() << " predictions)\n" << padded("", 10) << "Acc@0.25  Acc@0.5  count\n";
+    t << "ScanRefer (" << rows.size() << " predictions; unique/multiple from " << um.source() << ")\n"
+      << padded("", 10) << "Acc@0.25  Acc@0.5  count\n";
     for (const auto& [name, p] : {std::pair{"unique", &acc.unique}, std::pair{"multiple", &acc.multiple},
                                   std::pair{"overall", &acc.overall}}) {
         out[name] = {{"Acc@0.25", number(p->acc25)}, {"Acc@0.5", number(p->acc50)}, {"count", p->count}};
@@ -212,6 +273,98 @@ ScorePredictionsResult scoreMulti3DRefer(const ScorePredictionsOptions& o, const
     return {t.str(), ojson{{"benchmark", "multi3drefer"}, {"scores", out}}.dump(1)};
 }
 
+// Scan2Cap: one item per corpus key. Keys with rows come first, in row order (a later row of the same
+// key replaces the earlier one, as the evaluator's dict does); the remaining keys follow in corpus
+// order without a proposal, so that they score "sos eos".
+std::vector<Scan2CapItem> scan2CapItems(const ScorePredictionsOptions& o, const ojson& rows, Boxes& boxes) {
+    std::vector<Scan2CapCorpusEntry> corpus = readScan2CapCorpus(o.corpusPath);
+    if (corpus.empty()) fail(o.corpusPath, "no keys");
+    std::map<std::pair<std::string, int>, size_t> keyOf;
+    for (size_t c = 0; c < corpus.size(); ++c) {
+        if (corpus[c].captions.empty()) fail(o.corpusPath, "\"" + corpus[c].key + "\": no reference captions");
+        keyOf.emplace(std::pair{corpus[c].sceneId, corpus[c].objectId}, c);
+    }
+    std::vector<Scan2CapItem> items;
+    std::map<size_t, size_t> itemOf;  // corpus index -> item index
+    for (size_t i = 0; i < rows.size(); ++i) {
+        std::string w = rowAt(i);
+        std::string scene = stringField(o.predPath, rows[i], "scene_id", w);
+        int gtId = intValue(o.predPath, field(o.predPath, rows[i], "gt_id", w), w + ".gt_id");
+        int predId = intValue(o.predPath, field(o.predPath, rows[i], "pred_id", w), w + ".pred_id");
+        auto c = keyOf.find({scene, gtId});
+        if (c == keyOf.end())
+            fail(o.predPath, w + ": \"" + scene + "|" + std::to_string(gtId) + "\" is not a key of " + o.corpusPath);
+        const Scan2CapCorpusEntry& e = corpus[c->second];
+        Scan2CapItem item{e.key, boxes.gt(scene, gtId, w), boxes.proposal(scene, predId, w),
+                          stringField(o.predPath, rows[i], "pred", w), e.captions};
+        auto [slot, fresh] = itemOf.emplace(c->second, items.size());
+        if (fresh) items.push_back(std::move(item));
+        else items[slot->second] = std::move(item);
+    }
+    for (size_t c = 0; c < corpus.size(); ++c)
+        if (!itemOf.count(c)) items.push_back({corpus[c].key, EvalBox{}, std::nullopt, std::nullopt, corpus[c].captions});
+    return items;
+}
+
+// Scan2Cap m@k, k = 0.25 and 0.5, as calc_scan2cap_score: the shared scan2capCorpus rule, then the PTB
+// tokenization of candidates and references, then BLEU-1..4 (METEOR) ROUGE-L CIDEr over all keys.
+ScorePredictionsResult scoreScan2Cap(const ScorePredictionsOptions& o, const ojson& rows) {
+    if (o.corpusPath.empty()) throw UsageError("--corpus is required for scan2cap");
+    Boxes boxes(o);
+    std::vector<Scan2CapItem> items = scan2CapItems(o, rows, boxes);
+    ojson out, captioned;
+    std::ostringstream t, body;
+    std::string header;
+    for (const auto& [name, k] : {std::pair{"0.25", 0.25}, std::pair{"0.5", 0.5}}) {
+        std::vector<CaptionItem> corpus = scan2capCorpus(items, k);
+        captioned[name] = std::count_if(corpus.begin(), corpus.end(), [](const CaptionItem& c) { return c.candidate != "sos eos"; });
+        ptbTokenizeCorpus(corpus);
+        MetricRow m = reportCorpus(corpus, false).corpus;
+        header = padded("", 8);
+        body << padded(std::string("m@") + name, 8);
+        for (const auto& [metric, value] : m) {
+            out[name][metric] = value;
+            header += " " + std::string(metric.size() < 8 ? 8 - metric.size() : 0, ' ') + metric;
+            body << " " << percent(value);
+        }
+        body << "\n";
+    }
+    out["count"] = items.size();
+    out["rows"] = rows.size();
+    out["captioned"] = captioned;
+    t << "Scan2Cap (" << rows.size() << " predictions, " << items.size() << " corpus keys; METEOR "
+      << meteorStatus() << ")\n" << header << "\n" << body.str();
+    return {t.str(), ojson{{"benchmark", "scan2cap"}, {"scores", out}, {"meteor", meteorStatus()}}.dump(1)};
+}
+
+// Nr3D / Sr3D in the GT-object setting: the first <OBJ###> of `pred` (as written, no fallback id) must
+// equal gt_id; subsets from type_info ("easy_dep" ..., referIt3DTypeInfo).
+ScorePredictionsResult scoreReferIt3D(const ScorePredictionsOptions& o, const ojson& rows) {
+    static const char* const kSubsets[5] = {"overall", "easy", "hard", "view_dep", "view_indep"};
+    std::array<int, 5> n{}, hits{};
+    for (size_t i = 0; i < rows.size(); ++i) {
+        std::string w = rowAt(i);
+        int gtId = intValue(o.predPath, field(o.predPath, rows[i], "gt_id", w), w + ".gt_id");
+        std::string type = stringField(o.predPath, rows[i], "type_info", w);
+        bool easy = false, dep = false;
+        if (!parseReferIt3DTypeInfo(type, easy, dep))
+            fail(o.predPath, w + ".type_info: \"" + type + "\" is none of easy_dep easy_indep hard_dep hard_indep");
+        std::vector<int> ids = parseObjectIds(stringField(o.predPath, rows[i], "pred", w));
+        bool hit = !ids.empty() && ids.front() == gtId;
+        for (int s : {0, easy ? 1 : 2, dep ? 3 : 4}) n[s] += 1, hits[s] += hit;
+    }
+    const std::string title = o.benchmark == "nr3d" ? "Nr3D" : "Sr3D";
+    ojson out;
+    std::ostringstream t;
+    t << title << " (" << rows.size() << " predictions, GT objects)\n" << padded("", 12) << "     Acc  count\n";
+    for (int s = 0; s < 5; ++s) {
+        double acc = n[s] ? static_cast<double>(hits[s]) / n[s] : std::nan("");
+        out[kSubsets[s]] = {{"Acc", number(acc)}, {"count", n[s]}};
+        t << padded(kSubsets[s], 12) << percent(acc) << "  " << n[s] << "\n";
+    }
+    return {t.str(), ojson{{"benchmark", o.benchmark}, {"scores", out}}.dump(1)};
+}
+
 // ScanQA and SQA3D: the answer text against the row's ref_captions.
 ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& rows, bool sqa) {
     std::vector<QaItemScore> items;
@@ -256,18 +409,43 @@ ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& ro
     return {t.str(), ojson{{"benchmark", "sqa3d"}, {"scores", out}}.dump(1)};
 }
 
-const char* const kBenchmarks = "scanrefer multi3drefer scanqa sqa3d";
+using Scorer = std::function<ScorePredictionsResult(const ScorePredictionsOptions&, const ojson&)>;
+
+const std::map<std::string, Scorer>& scorers() {
+    static const std::map<std::string, Scorer> m = {
+        {"scanrefer", scoreScanRefer},
+        {"multi3drefer", scoreMulti3DRefer},
+        {"scan2cap", scoreScan2Cap},
+        {"scanqa", [](const ScorePredictionsOptions& o, const ojson& rows) { return scoreQa(o, rows, false); }},
+        {"sqa3d", [](const ScorePredictionsOptions& o, const ojson& rows) { return scoreQa(o, rows, true); }},
+        {"nr3d", scoreReferIt3D},
+        {"sr3d", scoreReferIt3D}};
+    return m;
+}
+
+const char* const kBenchmarks = "scanrefer multi3drefer scan2cap scanqa sqa3d nr3d sr3d";
 
 int runScorePredictions(const std::vector<std::string>& argv) {
     ArgParser args("inst3d score-predictions",
                    "Scores a benchmark prediction file (rows: scene_id, gt_id, pred_id, qid, pred, ref_captions,\n"
-                   "type_info) as Chat-Scene's evaluators do and prints the benchmark's table.\n"
-                   "Grounding benchmarks need --proposals and one of --gt-boxes / --scans.");
-    args.option("benchmark", "B", "scanrefer | multi3drefer | scanqa | sqa3d")
+                   "type_info) as Chat-Scene's evaluators do and prints the benchmark's table (percent).\n"
+                   "  scanrefer, multi3drefer: need --proposals and one of --gt-boxes / --scans; ScanRefer's\n"
+                   "    unique/multiple comes from type_info (0/1) unless --scanrefer-annotations is given.\n"
+                   "  scan2cap: needs --proposals, a GT source and --corpus; m@0.25 and m@0.5 over every corpus\n"
+                   "    key (candidate \"sos <pred> eos\" when IoU(pred_id proposal, gt_id box) >= k, else\n"
+                   "    \"sos eos\"), PTB-tokenized; BLEU-1..4, ROUGE-L, CIDEr (+METEOR with INST3D_METEOR_JAR).\n"
+                   "  nr3d, sr3d: GT-object setting, hit iff the first <OBJ###> in pred equals gt_id; type_info\n"
+                   "    easy_dep | easy_indep | hard_dep | hard_indep.\n"
+                   "  scanqa, sqa3d: EM@1 and refined EM against ref_captions (sqa3d: per type_info 0..5).\n"
+                   "Row layouts: docs/formats.md, \"Benchmark prediction files\".");
+    args.option("benchmark", "B", "scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d")
         .option("pred", "PRED.json", "the prediction rows (a JSON array)")
         .option("proposals", "BOXES.json", "{scene_id: {proposal_index: {center, size}}}")
         .option("gt-boxes", "BOXES.json", "GT boxes in the same layout, index = object id")
         .option("scans", "DIR", "ScanNet scene folders DIR/<scene_id> to take GT boxes from")
+        .option("corpus", "CORPUS.json", "scan2cap references {\"scene|objid\": [\"sos ... eos\"]} (scan2cap_val_corpus.json)")
+        .option("scanrefer-annotations", "JSON", "ScanRefer_filtered(_val).json: unique/multiple by the ScanRefer rule")
+        .option("label-map", "TSV", "scannetv2-labels.combined.tsv for that rule (default: found next to the annotations)")
         .option("output", "OUT.json", "also write the scores as JSON");
     if (!args.parse(argv)) return 0;
     for (const char* required : {"benchmark", "pred"})
@@ -275,9 +453,13 @@ int runScorePredictions(const std::vector<std::string>& argv) {
     ScorePredictionsOptions o;
     o.benchmark = args.get("benchmark");
     o.predPath = args.get("pred");
-    if (args.has("proposals")) o.proposalsPath = args.get("proposals");
-    if (args.has("gt-boxes")) o.gtBoxesPath = args.get("gt-boxes");
-    if (args.has("scans")) o.scansDir = args.get("scans");
+    auto optional = [&](const char* name, std::string& into) { if (args.has(name)) into = args.get(name); };
+    optional("proposals", o.proposalsPath);
+    optional("gt-boxes", o.gtBoxesPath);
+    optional("scans", o.scansDir);
+    optional("corpus", o.corpusPath);
+    optional("scanrefer-annotations", o.scanReferAnnotationsPath);
+    optional("label-map", o.labelMapPath);
     ScorePredictionsResult r = scorePredictions(o);
     std::cout << r.table;
     if (args.has("output")) {
@@ -290,18 +472,17 @@ int runScorePredictions(const std::vector<std::string>& argv) {
 }  // namespace
 
 ScorePredictionsResult scorePredictions(const ScorePredictionsOptions& o) {
-    const std::string& b = o.benchmark;
-    if (b != "scanrefer" && b != "multi3drefer" && b != "scanqa" && b != "sqa3d")
-        throw UsageError("--benchmark must be one of " + std::string(kBenchmarks) + " (got \"" + b + "\")");
+    auto it = scorers().find(o.benchmark);
+    if (it == scorers().end())
+        throw UsageError("--benchmark must be one of " + std::string(kBenchmarks) + " (got \"" + o.benchmark + "\")");
     ojson rows = parseJsonFile(o.predPath);
     if (!rows.is_array()) fail(o.predPath, "top level: expected an array of prediction rows");
-    if (b == "scanrefer") return scoreScanRefer(o, rows);
-    if (b == "multi3drefer") return scoreMulti3DRefer(o, rows);
-    return scoreQa(o, rows, b == "sqa3d");
+    return it->second(o, rows);
 }
 
 void registerScorePredictionsCommand(CommandRegistry& registry) {
-    registry.add({"score-predictions", "score a benchmark prediction file (scanrefer, multi3drefer, scanqa, sqa3d)",
+    registry.add({"score-predictions",
+                  "score a benchmark prediction file (scanrefer, multi3drefer, scan2cap, scanqa, sqa3d, nr3d, sr3d)",
                   runScorePredictions});
 }
 

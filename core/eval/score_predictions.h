@@ -1,7 +1,8 @@
 // `inst3d score-predictions --benchmark B --pred PRED.json ...`: scores a whole benchmark prediction
 // file (the rows the evaluation loop writes, Chat-Scene's layout: scene_id, gt_id, pred_id, qid, pred,
-// ref_captions, type_info) against proposal and GT boxes, as Chat-Scene utils/eval.py does, and
-// prints the benchmark's table. Row and box layouts: docs/formats.md, "Scoring cases".
+// ref_captions, type_info) against proposal and GT boxes (and for Scan2Cap the reference corpus), as
+// Chat-Scene utils/eval.py does, and prints the benchmark's table. Row and box layouts:
+// docs/formats.md, "Benchmark prediction files".
 #pragma once
 #include <string>
 
@@ -10,11 +11,17 @@ namespace inst3d {
 class CommandRegistry;
 
 struct ScorePredictionsOptions {
-    std::string benchmark;      // scanrefer | multi3drefer | scanqa | sqa3d
+    std::string benchmark;      // scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d
     std::string predPath;       // PRED.json: an array of rows
     std::string proposalsPath;  // {scene_id: {proposal_index: {"center":[3],"size":[3]}}} (grounding)
     std::string gtBoxesPath;    // GT boxes in the same layout, index = object id ...
     std::string scansDir;       // ... or ScanNet scene folders <dir>/<scene_id> (loadScene + sceneBoxes)
+    std::string corpusPath;     // scan2cap: {"scene|objid": ["sos ... eos", ...]} (scan2cap_val_corpus.json)
+    // scanrefer: unique/multiple from these annotations (ScanRefer rule) instead of the rows' type_info;
+    // the labels tsv defaults to scannetv2-labels.combined.tsv in their folder, its parent, or the
+    // parent's scannet/ (the synthetic world's and Chat-Scene's annotations/ layouts).
+    std::string scanReferAnnotationsPath;
+    std::string labelMapPath;
 };
 
 struct ScorePredictionsResult {
