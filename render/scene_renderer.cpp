@@ -51,6 +51,7 @@ SceneRenderer::SceneRenderer()
     renderer_->GradientBackgroundOn();
     renderer_->SetBackground(0.06, 0.07, 0.09);   // bottom
     renderer_->SetBackground2(0.23, 0.26, 0.31);  // top
+    renderer_->SetBackgroundAlpha(1.0);           // opaque: the Qt view blits the frame as is
     mapper_->SetScalarModeToUsePointData();
     mapper_->SetColorModeToDirectScalars();  // RGB bytes as is, no lookup table
     actor_->SetMapper(mapper_);

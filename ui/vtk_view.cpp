@@ -161,13 +161,9 @@ void VtkView::blitToQtFramebuffer(int w, int h) {
     state->vtkglDrawBuffers(1, &attachment);
     // From VTK's render size (smaller during motion frames) to the widget's, filtered when scaled up.
     const QSize src = lastFrameSize_;
+    // Alpha is already 1 everywhere (renderers clear with background alpha 1, see the header): fixing
+    // it here with an alpha-only clear would cost one more full-window pass on llvmpipe (~8 ms CPU).
     window_->BlitDisplayFramebuffer(0, 0, 0, src.width(), src.height(), 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_LINEAR);
-    // VTK leaves alpha < 1 where the background shows; the compositor (and Mesa) would blend the
-    // widget with what is behind it.
-    state->vtkglColorMask(false, false, false, true);
-    state->vtkglClearColor(0, 0, 0, 1);
-    state->vtkglClear(GL_COLOR_BUFFER_BIT);
-    state->vtkglColorMask(true, true, true, true);
 }
 
 void VtkView::setEventPosition(const QPointF& pos, Qt::KeyboardModifiers mods, int repeat) {

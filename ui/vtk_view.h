@@ -5,7 +5,9 @@
 // vtkGenericRenderWindowInteractor with a trackball camera: left rotate, middle (or shift+left) pan,
 // right drag or wheel zoom, ctrl+left spin.
 //
-// The widget knows nothing about scenes: add renderers to renderWindow() and call update().
+// The widget knows nothing about scenes: add renderers to renderWindow() and call update(). Renderers
+// must clear with SetBackgroundAlpha(1): the frame is blitted into Qt's FBO as is, and alpha < 1 would
+// let the window composition blend the view with what is behind it.
 #pragma once
 #include <QElapsedTimer>
 #include <QOpenGLWidget>
