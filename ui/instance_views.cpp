@@ -10,6 +10,7 @@
 #include <QPointer>
 #include <QtConcurrent/QtConcurrentRun>
 
+#include "core/geometry/image_crops.h"
 #include "ui/scene_document.h"
 
 namespace inst3d {
@@ -54,11 +55,11 @@ QImage overlayMask(const QImage& color, const InstanceView& view, int width, int
     return out;
 }
 
-QVector<QImage> cropImages(const QImage& color, const InstanceView& view, int width, int height) {
-    const double sx = double(color.width()) / width, sy = double(color.height()) / height;
+// The same crops feature extraction cuts (core/geometry/image_crops.h).
+QVector<QImage> cropImages(const ImageRGB8& color, const InstanceView& view, int width, int height) {
     QVector<QImage> crops;
     for (const PixelBox& b : view.crops)
-        crops.push_back(color.copy(QRectF(b.x1 * sx, b.y1 * sy, b.width() * sx, b.height() * sy).toAlignedRect()));
+        crops.push_back(toQImage(cropImage(color, scaleBoxToImage(b, width, height, color.width, color.height))));
     return crops;
 }
 
@@ -148,8 +149,8 @@ std::shared_ptr<InstanceViews> InstanceViewsModel::compute(SceneState& state, in
         const ViewSelection& sel = result->selection;
         for (const InstanceView& view : sel.views) {
             if (state.cancel) return nullptr;
-            QImage color = toQImage(state.scene->frames->color(view.frame));
-            result->images.push_back({view.frame, view.score, overlayMask(color, view, sel.width, sel.height),
+            const ImageRGB8 color = state.scene->frames->color(view.frame);
+            result->images.push_back({view.frame, view.score, overlayMask(toQImage(color), view, sel.width, sel.height),
                                       cropImages(color, view, sel.width, sel.height)});
         }
     } catch (const std::exception& e) {
