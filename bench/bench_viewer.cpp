@@ -4,6 +4,8 @@
 // to the first frame of the bundled demo scene in the full main window. Needs an X server:
 //   xvfb-run -a -s "-screen 0 1920x1080x24" build/bench/inst3d_bench_viewer [--points 1000000,5000000]
 //       [--frames 40] [--lod-points 200000] [--point-size 3] [--size 1280x800] [--full-res-motion]
+// The LOD sample adapts to the frame rate as in the viewer (starting at 40,000 points, 40 frames to
+// settle before measuring); --lod-points N fixes it at N instead (0: no LOD).
 //       [--skip-plain-vtk] [--skip-demo]
 // Motion frames are rendered at half resolution as a drag does (VtkView::setReducedResolution);
 // --full-res-motion keeps them at full size, for comparison.
@@ -56,6 +58,8 @@ struct Options {
     int width = 1280, height = 800;
     bool plainVtk = true;
     bool reducedMotion = true;
+    bool adaptiveLod = true;  // the viewer's default; --lod-points N fixes the sample at N
+    int settleFrames = 40;
     bool demo = true;
 };
 
@@ -136,6 +140,7 @@ void benchInst3d(long n, const Options& o) {
     SceneDocument document;
     SceneView view(&document);
     view.sceneRenderer().setLodPointBudget(o.lodPoints);
+    view.setAdaptiveLod(o.adaptiveLod);
     document.setPointSize(o.pointSize);
     view.resize(o.width, o.height);
     view.show();
@@ -144,15 +149,20 @@ void benchInst3d(long n, const Options& o) {
     SceneRenderer& r = view.sceneRenderer();
     view.setInteracting(true);  // as a drag does: the LOD sample, at reduced resolution
     if (!o.reducedMotion) view.setReducedResolution(false);
+    // The adaptive sample settles first (a decision every 5 frames), as it has during a real drag.
+    for (int i = 0; o.adaptiveLod && i < o.settleFrames; ++i) rotateAndPaint(view);
     const long long lodDrawn = r.drawnPoints();
     const Rate motion = measure(o.frames, [&] { rotateAndPaint(view); });
+    const long long lodDrawnAfter = r.drawnPoints();
     const QSize motionSize = view.lastFrameRenderSize();
     view.setInteracting(false);
     const Rate rest = measure(o.frames, [&] { rotateAndPaint(view); });
     const QSize restSize = view.lastFrameRenderSize();
-    std::printf("inst3d   %9ld points  motion %6.2f fps (%lld drawn at %dx%d, VTK %.0f ms/frame, CPU %.0f ms/frame)  "
+    std::printf("inst3d   %9ld points  motion %6.2f fps (%lld%s drawn at %dx%d, VTK %.0f ms/frame, CPU %.0f ms/frame)  "
                 "rest %6.2f fps (all drawn at %dx%d, VTK %.0f ms/frame, CPU %.0f ms/frame)  [%s]\n",
-                n, motion.fps, lodDrawn, motionSize.width(), motionSize.height(), motion.vtkMs, motion.cpuMs, rest.fps,
+                n, motion.fps, lodDrawn,
+                lodDrawnAfter != lodDrawn ? (" -> " + std::to_string(lodDrawnAfter)).c_str() : (o.adaptiveLod ? " adaptive" : ""),
+                motionSize.width(), motionSize.height(), motion.vtkMs, motion.cpuMs, rest.fps,
                 restSize.width(), restSize.height(), rest.vtkMs, rest.cpuMs, qPrintable(view.glRenderer()));
     std::fflush(stdout);
 }
@@ -225,7 +235,7 @@ Options parseOptions(int argc, char** argv) {
         const bool hasValue = i + 1 < argc;
         if (a == "--points" && hasValue) o.points = parseList(argv[++i]);
         else if (a == "--frames" && hasValue) o.frames = std::atoi(argv[++i]);
-        else if (a == "--lod-points" && hasValue) o.lodPoints = size_t(std::atol(argv[++i]));
+        else if (a == "--lod-points" && hasValue) o.lodPoints = size_t(std::atol(argv[++i])), o.adaptiveLod = false;
         else if (a == "--size" && hasValue) std::sscanf(argv[++i], "%dx%d", &o.width, &o.height);
         else if (a == "--point-size" && hasValue) o.pointSize = std::atof(argv[++i]);
         else if (a == "--full-res-motion") o.reducedMotion = false;

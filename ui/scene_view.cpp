@@ -33,6 +33,7 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
     });
     connect(document_, &SceneDocument::selectedInstanceChanged, this, &SceneView::onSelectedInstanceChanged);
     connect(document_, &SceneDocument::activeViewChanged, this, &SceneView::onActiveViewChanged);
+    connect(this, &VtkView::frameRendered, this, &SceneView::adaptLod);
     interactorStyle()->AddObserver(vtkCommand::StartInteractionEvent, this, &SceneView::onInteraction);
     interactorStyle()->AddObserver(vtkCommand::EndInteractionEvent, this, &SceneView::onInteraction);
     // Start from whatever the document already holds.
@@ -48,10 +49,21 @@ void SceneView::onInteraction(vtkObject*, unsigned long event, void*) {
 }
 
 void SceneView::setInteracting(bool on) {
+    if (on && !renderer_.interacting()) {
+        lodBudget_ = LodBudgetController(renderer_.lodPointBudget());  // continues from the last drag's budget
+        motionFrameClock_.invalidate();
+    }
     renderer_.setInteracting(on);
     setReducedResolution(on);
     // At the end of a drag nothing else asks for a frame: repaint now so the full scene comes back.
     if (!on) update();
+}
+
+void SceneView::adaptLod() {
+    if (!adaptiveLod_ || !renderer_.interacting() || !renderer_.lodActive()) return;
+    if (motionFrameClock_.isValid() && lodBudget_.addFrameInterval(motionFrameClock_.nsecsElapsed() * 1e-9))
+        renderer_.setLodPointBudget(lodBudget_.budget());  // used from the next frame on
+    motionFrameClock_.start();
 }
 
 void SceneView::resetCamera() {

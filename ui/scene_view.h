@@ -6,9 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <QElapsedTimer>
 #include <QPoint>
 #include <QString>
 
+#include "render/lod_budget.h"
+#include "render/scene_lod.h"
 #include "render/scene_renderer.h"
 #include "ui/vtk_view.h"
 
@@ -29,6 +32,10 @@ public:
     // Camera in motion (a drag does this through the interactor style): the level-of-detail sample
     // drawn at reduced resolution (VtkView::setReducedResolution); at rest every point at full size.
     void setInteracting(bool on);
+    // On by default: while the camera moves, the LOD sample grows or shrinks so that motion frames
+    // keep ~24 fps (render/lod_budget.h). Off: the renderer's budget stays as set.
+    void setAdaptiveLod(bool on) { adaptiveLod_ = on; }
+    bool adaptiveLod() const { return adaptiveLod_; }
     void focusSelection();
     void setStandardView(SceneRenderer::StandardView view);
     // The viewpoint as render/camera_text.h writes it; setCameraText throws Error on a bad line.
@@ -49,12 +56,16 @@ private:
     void onActiveViewChanged(int frame);
     // Level of detail: the reduced scene while a drag moves the camera, the full one when it rests.
     void onInteraction(vtkObject*, unsigned long event, void*);
+    void adaptLod();
 
     SceneDocument* document_;
     SceneRenderer renderer_;
     std::vector<int> vertexInstance_;  // Instance::id per vertex, for picking
     QPoint pressPos_;
     bool pressed_ = false;
+    bool adaptiveLod_ = true;
+    LodBudgetController lodBudget_{kDefaultLodPoints};
+    QElapsedTimer motionFrameClock_;  // since the previous motion frame; invalid at a drag's start
 };
 
 }  // namespace inst3d

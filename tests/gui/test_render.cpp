@@ -19,6 +19,7 @@
 #include "render/camera_text.h"
 #include "render/color_mode.h"
 #include "render/scene_colors.h"
+#include "render/lod_budget.h"
 #include "render/scene_lod.h"
 #include "render/scene_polydata.h"
 #include "render/screenshot.h"
@@ -58,6 +59,7 @@ private Q_SLOTS:
     void polyDataUsesAlignedCoordinates();
     void pointCloudPolyDataHasVertexCells();
     void lodSampleIsEvenAndDeterministic();
+    void lodBudgetFollowsFrameTimes();
     void screenshotShowsTheBoxes();
     void proposalsAndSemanticColors();
     void everyColorModeDrawsItsOwnImage();
@@ -184,6 +186,33 @@ void TestRender::lodSampleIsEvenAndDeterministic() {
     double c[3];
     lod->GetPointData()->GetScalars()->GetTuple(7, c);
     QCOMPARE(c[0], 240.0);
+}
+
+void TestRender::lodBudgetFollowsFrameTimes() {
+    LodBudgetController c(40000);  // target 1/24 s; decisions on the median of 5 intervals
+    for (int i = 0; i < 4; ++i) QVERIFY(!c.addFrameInterval(0.080));
+    QVERIFY(c.addFrameInterval(0.010));  // median 80 ms: too slow, a quarter fewer points
+    QCOMPARE(c.budget(), size_t(30000));
+    for (double t : {0.050, 0.049, 0.051, 0.047, 0.060}) c.addFrameInterval(t);  // 50 ms > 1.15 x 41.7
+    QCOMPARE(c.budget(), size_t(22500));
+    for (double t : {0.040, 0.042, 0.038, 0.041, 0.043}) c.addFrameInterval(t);  // on target: unchanged
+    QCOMPARE(c.budget(), size_t(22500));
+    for (int i = 0; i < 5; ++i) c.addFrameInterval(0.015);  // fast (a GPU): more points
+    QCOMPARE(c.budget(), size_t(28125));
+    // Pauses in the drag are not frame times; a new drag drops a half-filled window.
+    for (int i = 0; i < 20; ++i) QVERIFY(!c.addFrameInterval(1.5));
+    for (int i = 0; i < 4; ++i) c.addFrameInterval(0.200);
+    c.startNewDrag();
+    c.addFrameInterval(0.200);
+    QCOMPARE(c.budget(), size_t(28125));
+    // Clamped to the settings' range.
+    LodBudgetController::Settings s;
+    s.minPoints = 1000, s.maxPoints = 1100;
+    LodBudgetController low(1200, s);
+    for (int i = 0; i < 50; ++i) low.addFrameInterval(0.5 * s.pauseSeconds + 0.1);
+    QCOMPARE(low.budget(), size_t(1000));
+    for (int i = 0; i < 50; ++i) low.addFrameInterval(0.001);
+    QCOMPARE(low.budget(), size_t(1100));
 }
 
 void TestRender::screenshotShowsTheBoxes() {
