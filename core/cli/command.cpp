@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "core/common/error.h"
+#include "core/config/config.h"
 #include "core/io/scene_loader.h"
 
 namespace inst3d {
@@ -146,7 +148,25 @@ double ArgParser::getDouble(const std::string& name) const {
 
 // --- ProgressBar ----------------------------------------------------------------------------------
 
-ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)) {}
+Config configFromArgs(const ArgParser& args) {
+    Config config = Config::defaults();
+    if (args.has("config")) config.mergeFile(args.get("config"));
+    config.applyOverrides(args.overrides());
+    return config;
+}
+
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), tty_(::isatty(STDERR_FILENO)), start_(std::chrono::steady_clock::now()) {}
+
+std::string ProgressBar::eta(double elapsedSeconds, double fraction) {
+    if (fraction <= 0 || fraction >= 1 || elapsedSeconds <= 0) return "";
+    const long left = std::lround(elapsedSeconds * (1 - fraction) / fraction);
+    char text[32];
+    if (left >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", left / 3600, left % 3600 / 60);
+    else if (left >= 60) std::snprintf(text, sizeof text, "%ldm%02lds", left / 60, left % 60);
+    else std::snprintf(text, sizeof text, "%lds", left);
+    return text;
+}
 ProgressBar::~ProgressBar() { done(); }
 
 bool ProgressBar::update(double fraction, const std::string& message) {
@@ -155,8 +175,11 @@ bool ProgressBar::update(double fraction, const std::string& message) {
     lastPercent_ = percent;
     const int width = 30;
     int filled = percent * width / 100;
-    std::fprintf(stderr, "\r%s [%s%s] %3d%% %-40.40s", label_.c_str(), std::string(filled, '#').c_str(),
-                 std::string(width - filled, '.').c_str(), percent, message.c_str());
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const std::string left = eta(elapsed, fraction);
+    std::fprintf(stderr, "\r%s [%s%s] %3d%% %s%-40.40s", label_.c_str(), std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), percent, left.empty() ? "" : ("ETA " + left + " ").c_str(),
+                 message.c_str());
     std::fflush(stderr);
     return true;
 }

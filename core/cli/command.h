@@ -1,6 +1,7 @@
 // The `inst3d` command line: verbs registered by the libraries (core, models, training, ui) and
 // dispatched by app/main.cpp. Each verb parses its own flags with ArgParser so --help is uniform.
 #pragma once
+#include <chrono>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -66,11 +67,16 @@ public:
 // (`view` when the GUI is built, else `info` on the demo scene). Catches Error/UsageError and prints them.
 int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string& argv0);
 
-// Verbs of the core library: synth, info, score.
+// Verbs of the core library: synth, info, score, convert-weights.
 void registerCoreCommands(CommandRegistry& registry);
 
 // A one-line progress bar on stderr for long CLI work (silent when stderr is not a terminal,
 // except for a final line).
+class Config;
+// resources/config/default.yaml, then the file of a `config` option when given, then the trailing
+// key=value overrides (for verbs declared with allowOverrides()).
+Config configFromArgs(const ArgParser& args);
+
 class ProgressBar {
 public:
     explicit ProgressBar(std::string label);
@@ -78,11 +84,15 @@ public:
     bool update(double fraction, const std::string& message);  // always returns true (never cancels)
     void done();
 
+    // "3m05s" / "42s": the time left at a constant rate, from the elapsed time and the fraction done.
+    static std::string eta(double elapsedSeconds, double fraction);
+
 private:
     std::string label_;
     bool tty_ = false;
     int lastPercent_ = -1;
     bool finished_ = false;
+    std::chrono::steady_clock::time_point start_;
 };
 
 }  // namespace inst3d

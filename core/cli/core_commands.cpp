@@ -2,22 +2,17 @@
 #include <iostream>
 
 #include "core/cli/command.h"
+#include "core/cli/convert_weights.h"
 #include "core/cli/info.h"
 #include "core/config/config.h"
 #include "core/eval/score_command.h"
 #include "core/io/scene_loader.h"
+#include "core/proposals/segment_command.h"
 #include "core/synth/synth.h"
 #include "core/synth/verify.h"
 
 namespace inst3d {
 namespace {
-
-Config loadConfig(const ArgParser& args) {
-    Config config = Config::defaults();
-    if (args.has("config")) config.mergeFile(args.get("config"));
-    config.applyOverrides(args.overrides());
-    return config;
-}
 
 int printVerification(const LanguageReport& report) {
     std::cout << "verified " << report.statements << " annotations; statement kinds found true:\n";
@@ -45,7 +40,7 @@ int runSynth(const std::vector<std::string>& argv) {
         .allowOverrides();
     if (!args.parse(argv)) return 0;
     if (!args.has("out")) throw UsageError("--out DIR is required (see inst3d synth --help)");
-    Config config = loadConfig(args);
+    Config config = configFromArgs(args);
     SynthOptions o;
     o.numScenes = args.has("scenes") ? args.getInt("scenes") : config.getInt("synth.scenes");
     o.seed = static_cast<uint64_t>(args.has("seed") ? args.getInt("seed") : config.getInt("synth.seed"));
@@ -88,6 +83,8 @@ void registerCoreCommands(CommandRegistry& registry) {
     registry.add({"synth", "write a synthetic ScanNet-format world (scenes, frames, language)", runSynth});
     registry.add({"info", "summarize a scene folder or mesh file", runInfo});
     registerEvalCommands(registry);
+    registerConvertWeightsCommand(registry);
+    registerSegmentCommand(registry);
 }
 
 }  // namespace inst3d

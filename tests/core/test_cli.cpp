@@ -4,6 +4,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "core/cli/command.h"
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
@@ -19,6 +20,14 @@ private:
     std::string path(const char* name) { return dir_.filePath(name).toStdString(); }
 
 private Q_SLOTS:
+    void progressEtaAtConstantRate() {
+        QCOMPARE(ProgressBar::eta(10, 0.5), std::string("10s"));
+        QCOMPARE(ProgressBar::eta(60, 0.25), std::string("3m00s"));
+        QCOMPARE(ProgressBar::eta(3600, 0.5), std::string("1h00m"));
+        QCOMPARE(ProgressBar::eta(100, 0.9), std::string("11s"));
+        QCOMPARE(ProgressBar::eta(5, 0), std::string());  // unknown before any progress
+        QCOMPARE(ProgressBar::eta(5, 1), std::string());
+    }
     void helpListsEveryVerb() {
         std::string out;
         QCOMPARE(test::runInst3d({"--help"}, &out), 0);
