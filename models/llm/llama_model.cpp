@@ -2,11 +2,16 @@
 
 #include <torch/torch.h>
 
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "models/weights/checkpoint_files.h"
 #include "models/weights/torch_weights.h"
 
 namespace inst3d {
@@ -22,53 +27,6 @@ torch::ScalarType scalarType(LlmDType t) {
         default: return torch::kFloat32;
     }
 }
-
-// The checkpoint's tensors: one model.safetensors, or the shards named by model.safetensors.index.json.
-class CheckpointFiles {
-public:
-    explicit CheckpointFiles(const std::string& dir) {
-        std::string single = dir + "/model.safetensors";
-        std::string index = dir + "/model.safetensors.index.json";
-        if (fileExists(single)) {
-            single_ = std::make_shared<SafetensorsFile>(single);
-            return;
-        }
-        if (!fileExists(index)) fail(dir, "no model.safetensors or model.safetensors.index.json");
-        indexPath_ = index;
-        nlohmann::json j;
-        try {
-            j = nlohmann::json::parse(readTextFile(index));
-        } catch (const nlohmann::json::exception& e) {
-            fail(index, std::string("malformed JSON: ") + e.what());
-        }
-        if (!j.contains("weight_map") || !j["weight_map"].is_object()) fail(index, "no 'weight_map' object");
-        for (const auto& [name, file] : j["weight_map"].items()) {
-            if (!file.is_string()) fail(index, "weight_map['" + name + "'] is not a file name");
-            std::string shard = dir + "/" + file.get<std::string>();
-            auto& open = shards_[shard];
-            if (!open) open = std::make_shared<SafetensorsFile>(shard);
-            where_[name] = open;
-        }
-    }
-
-    // The tensor, shape-checked; Error names the tensor and the file that should hold it.
-    torch::Tensor get(const std::string& name, const std::vector<int64_t>& shape) const {
-        std::shared_ptr<SafetensorsFile> file = single_;
-        if (!file) {
-            auto it = where_.find(name);
-            if (it == where_.end()) fail(indexPath_, "tensor '" + name + "' missing from weight_map");
-            file = it->second;
-        }
-        if (!file->find(name)) fail(file->path(), "tensor '" + name + "' missing");
-        return loadTensorChecked(file, name, shape);
-    }
-
-private:
-    std::shared_ptr<SafetensorsFile> single_;
-    std::string indexPath_;
-    std::map<std::string, std::shared_ptr<SafetensorsFile>> shards_;
-    std::map<std::string, std::shared_ptr<SafetensorsFile>> where_;
-};
 
 struct Layer {
     torch::Tensor attnNorm;       // [D]
@@ -97,6 +55,13 @@ struct LlamaModel::Impl {
     std::vector<Layer> layers;
     torch::Tensor invFreq;      // [hd/2] fp32
     int64_t cacheBatch = 0, cacheLen = 0;
+    int64_t cacheFilled = 0;    // positions [0, cacheFilled) hold keys/values
+
+    // inv_freq[i] = 1 / theta^(2i / hd), fp32 as transformers (legacy `rotary_emb.inv_freq` keys unused).
+    void initRope() {
+        invFreq = 1.0 / torch::pow(cfg.ropeTheta, torch::arange(0, cfg.headDim, 2, torch::kInt64).to(torch::kFloat32) /
+                                                      float(cfg.headDim));
+    }
 
     // RMSNorm as transformers: normalise in fp32, cast back, then scale.
     torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& w) const {
@@ -123,6 +88,7 @@ struct LlamaModel::Impl {
             allocateCache(B, std::max<int64_t>(cfg.maxPositions, T));
         }
         const int64_t S = startPos + T;  // keys visible to the last query
+        cacheFilled = S;
 
         // Rotary angles for positions [startPos, S): [T, hd], computed in fp32 then cast.
         torch::Tensor pos = torch::arange(startPos, S, torch::kFloat32);
@@ -176,6 +142,22 @@ struct LlamaModel::Impl {
         }
         cacheBatch = batch;
         cacheLen = maxLen;
+        cacheFilled = 0;
+    }
+
+    void reorderCache(const torch::Tensor& beamIdx) {
+        const int64_t N = beamIdx.size(0);
+        torch::Tensor idx = beamIdx.to(torch::kInt64);
+        for (Layer& l : layers) {
+            for (torch::Tensor* c : {&l.kCache, &l.vCache}) {
+                // Only the written positions move; index_select copies, so reading and writing the same
+                // rows is safe.
+                torch::Tensor moved = c->narrow(2, 0, cacheFilled).index_select(0, idx);  // [N, Hkv, filled, hd]
+                if (N != cacheBatch) *c = torch::empty({N, cfg.numKvHeads, cacheLen, cfg.headDim}, dtype);
+                c->narrow(2, 0, cacheFilled).copy_(moved);
+            }
+        }
+        cacheBatch = N;
     }
 };
 
@@ -212,11 +194,104 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dt
         l.wDown = get(p + "mlp.down_proj.weight", {D, F});
         s.layers.push_back(std::move(l));
     }
-    // inv_freq[i] = 1 / theta^(2i / hd), fp32 as transformers (legacy `rotary_emb.inv_freq` keys unused).
-    s.invFreq = 1.0 / torch::pow(c.ropeTheta, torch::arange(0, c.headDim, 2, torch::kInt64).to(torch::kFloat32) /
-                                                  float(c.headDim));
+    s.initRope();
     return m;
 }
+
+namespace {
+
+// Tiles one pool of uniform numbers in [-1, 1) over tensors: a memcpy-speed fill (13.5 GB of 7B weights
+// in seconds, where drawing every value costs minutes on a CPU). The pool length is prime so rows of
+// power-of-two length do not repeat in step; each tensor starts at its own random offset.
+class PoolFill {
+public:
+    explicit PoolFill(uint64_t seed) : gen_(at::detail::createCPUGenerator(seed)), rng_(seed) {
+        pool_ = torch::rand({kPool}, gen_) * 2 - 1;  // [P] fp32
+    }
+    torch::Tensor make(const std::vector<int64_t>& shape, double scale, torch::ScalarType dtype) {
+        torch::Tensor t = torch::empty(shape, dtype);
+        torch::Tensor scaled = (pool_ * scale).to(dtype).contiguous();  // [P]
+        // Plain memcpy: thousands of small copy_ calls each open a parallel region, which costs
+        // milliseconds apiece on a busy machine (13.5 GB took 136 s that way, page faults included).
+        const size_t es = t.element_size();
+        char* dst = static_cast<char*>(t.data_ptr());
+        const char* src = static_cast<const char*>(scaled.data_ptr());
+        int64_t off = int64_t(rng_() % kPool);
+        for (int64_t done = 0; done < t.numel(); off = 0) {
+            int64_t len = std::min(kPool - off, t.numel() - done);
+            std::memcpy(dst + done * es, src + off * es, len * es);
+            done += len;
+        }
+        return t;
+    }
+
+private:
+    static constexpr int64_t kPool = 1048573;  // prime, 4 MB in fp32
+    at::Generator gen_;
+    std::mt19937_64 rng_;
+    torch::Tensor pool_;
+};
+
+}  // namespace
+
+std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDType dtype, uint64_t seed) {
+    std::unique_ptr<LlamaModel> m(new LlamaModel());
+    Impl& s = *m->impl_;
+    s.cfg = config;
+    s.dtype = scalarType(dtype);
+    const LlamaConfig& c = s.cfg;
+    if (c.numKvHeads <= 0 || c.numHeads % c.numKvHeads != 0) fail("", "random model: heads must be a multiple of kv heads");
+    const int64_t D = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
+    const int64_t qDim = int64_t(c.numHeads) * c.headDim, kvDim = int64_t(c.numKvHeads) * c.headDim;
+    PoolFill fill(seed);
+    // Uniform(-a, a) has std a/sqrt(3): a = sqrt(3/fan_in) keeps activations at unit scale through the
+    // residual stream; embeddings at std ~0.02 as LLaMA's initializer_range; lm_head at 1/sqrt(D).
+    auto linear = [&](int64_t out, int64_t in) { return fill.make({out, in}, std::sqrt(3.0 / double(in)), s.dtype); };
+    auto ones = [&](int64_t n) { return torch::ones({n}, s.dtype); };
+    s.embedTokens = fill.make({V, D}, 0.02 * std::sqrt(3.0), s.dtype);
+    s.finalNorm = ones(D);
+    s.lmHead = c.tieWordEmbeddings ? s.embedTokens : linear(V, D);
+    for (int i = 0; i < c.numLayers; ++i) {
+        Layer l;
+        l.attnNorm = ones(D);
+        l.wq = linear(qDim, D);
+        l.wk = linear(kvDim, D);
+        l.wv = linear(kvDim, D);
+        l.wo = linear(D, qDim);
+        l.mlpNorm = ones(D);
+        l.wGate = linear(F, D);
+        l.wUp = linear(F, D);
+        l.wDown = linear(D, F);
+        s.layers.push_back(std::move(l));
+    }
+    s.initRope();
+    return m;
+}
+
+LlmDType LlamaModel::dtype() const {
+    if (impl_->dtype == torch::kFloat16) return LlmDType::F16;
+    if (impl_->dtype == torch::kBFloat16) return LlmDType::BF16;
+    return LlmDType::F32;
+}
+
+void LlamaModel::resizeTokenEmbeddings(int64_t newVocab, uint64_t seed) {
+    Impl& s = *impl_;
+    if (newVocab <= 0) fail("", "resizeTokenEmbeddings: vocabulary size must be positive");
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    const int64_t D = s.cfg.hiddenSize;
+    auto resize = [&](const torch::Tensor& w) {  // [V, D] -> [newVocab, D]
+        int64_t keep = std::min<int64_t>(w.size(0), newVocab);
+        torch::Tensor fresh = at::normal(0.0, 0.02, {newVocab - keep, D}, gen, torch::kFloat32).to(s.dtype);
+        return torch::cat({w.narrow(0, 0, keep), fresh}, 0).contiguous();
+    };
+    s.embedTokens = resize(s.embedTokens);
+    s.lmHead = s.cfg.tieWordEmbeddings ? s.embedTokens : resize(s.lmHead);
+    s.cfg.vocabSize = int(newVocab);
+}
+
+void LlamaModel::reorderCache(const at::Tensor& beamIdx) { impl_->reorderCache(beamIdx); }
+int64_t LlamaModel::cacheBatch() const { return impl_->cacheBatch; }
+int64_t LlamaModel::cacheCapacity() const { return impl_->cacheLen; }
 
 const LlamaConfig& LlamaModel::config() const { return impl_->cfg; }
 

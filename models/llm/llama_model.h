@@ -3,6 +3,7 @@
 // `inputs_embeds` entry so object / scene embeddings can be spliced between text embeddings.
 // <torch/torch.h> stays out of this header (pimpl; at::Tensor forward-declared).
 #pragma once
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -26,9 +27,22 @@ public:
     // `dtype`. `*.rotary_emb.inv_freq` keys are ignored. Missing or misshapen tensors: Error naming the
     // tensor and the file.
     static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32);
+    // A model of `config`'s shapes with random weights, for benchmarks and tests. Fast enough for 7B
+    // shapes: one pool of uniform numbers is drawn once and tiled over every tensor (scaled by
+    // 1/sqrt(fan_in)), so values repeat with the pool's period. Norm weights are 1.
+    static std::unique_ptr<LlamaModel> random(const LlamaConfig& config, LlmDType dtype = LlmDType::F32,
+                                              uint64_t seed = 0);
     ~LlamaModel();
 
     const LlamaConfig& config() const;
+    LlmDType dtype() const;
+
+    // transformers' resize_token_embeddings for added tokens (<OBJ000>..): embed_tokens and lm_head get
+    // `newVocab` rows; old rows are kept as they are, new rows are drawn from N(0, 0.02) (the model's
+    // _init_weights with initializer_range 0.02, what Chat-Scene / Inst3D get from transformers 4.39),
+    // embeddings first then lm_head, from one generator seeded with `seed`. Shrinking drops the last rows.
+    // config().vocabSize becomes newVocab. A tied lm_head stays tied.
+    void resizeTokenEmbeddings(int64_t newVocab, uint64_t seed = 0);
 
     // Token embeddings of ids [B, T] (int64) -> [B, T, D] in the model dtype.
     at::Tensor embed(const at::Tensor& ids) const;
@@ -42,9 +56,15 @@ public:
     // (Re)allocates the KV cache for `batch` sequences of up to `maxLen` positions. forward() allocates
     // [B, maxPositions] on first use when the batch changes.
     void allocateCache(int64_t batch, int64_t maxLen);
+    // Beam search: cache row i becomes old row beamIdx[i] (int64 [N]) for the positions written so far.
+    // N may differ from the current batch: indices {0, 0, 0} expand a one-sequence prompt to 3 beams.
+    void reorderCache(const at::Tensor& beamIdx);
+    int64_t cacheBatch() const;
+    int64_t cacheCapacity() const;  // positions the cache can hold
 
     // Greedy decoding for one sequence: the prompt, then up to maxNewTokens tokens; stops after EOS
-    // (which is not returned). onToken returning false cancels.
+    // (which is not returned). onToken returning false cancels. Sampling, beam search, repetition
+    // penalty and inputs_embeds prompts: models/llm/generation.h.
     std::vector<int64_t> generateGreedy(const std::vector<int64_t>& prompt, int maxNewTokens,
                                         const std::function<bool(int64_t)>& onToken = {});
 

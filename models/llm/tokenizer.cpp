@@ -14,7 +14,7 @@ struct LlamaTokenizer::Impl {
     sentencepiece::SentencePieceProcessor withPrefix;  // the model as stored (dummy `▁` prefix on)
     sentencepiece::SentencePieceProcessor noPrefix;    // the same model with add_dummy_prefix = false
     std::vector<std::string> added;                    // added token i has id base + i
-    std::map<std::string, int> addedIds;
+    std::map<std::string, int> addedIds;               // added tokens, and `<s>` `</s>` `<unk>` (split out of text as HF does)
     std::string addedFirstChars;                       // first bytes of the added tokens, for a cheap scan
     int base = 0;
 
@@ -43,6 +43,14 @@ LlamaTokenizer::LlamaTokenizer(const std::string& modelPath) : impl_(std::make_u
     status = impl_->noPrefix.LoadFromSerializedProto(bytes + std::string(patch, sizeof patch));
     if (!status.ok()) fail(modelPath, "not a SentencePiece model: " + status.ToString());
     impl_->base = impl_->withPrefix.GetPieceSize();
+    // transformers registers <unk>, <s> and </s> as added tokens too: written in a text they are split out
+    // as their ids (a Vicuna conversation carries "</s>" after every reply).
+    for (int id : {unkId(), bosId(), eosId()})
+        if (id >= 0 && id < impl_->base) {
+            std::string piece = impl_->withPrefix.IdToPiece(id);
+            impl_->addedIds[piece] = id;
+            if (impl_->addedFirstChars.find(piece[0]) == std::string::npos) impl_->addedFirstChars += piece[0];
+        }
 }
 
 LlamaTokenizer::~LlamaTokenizer() = default;
@@ -50,7 +58,7 @@ LlamaTokenizer::~LlamaTokenizer() = default;
 void LlamaTokenizer::addSpecialTokens(const std::vector<std::string>& tokens) {
     for (const std::string& t : tokens) {
         if (t.empty()) fail(path_, "empty added token");
-        if (impl_->addedIds.count(t)) continue;
+        if (impl_->addedIds.count(t)) continue;  // already added, or a special piece
         impl_->addedIds[t] = impl_->base + static_cast<int>(impl_->added.size());
         impl_->added.push_back(t);
         if (impl_->addedFirstChars.find(t[0]) == std::string::npos) impl_->addedFirstChars += t[0];
@@ -154,7 +162,7 @@ std::string LlamaTokenizer::idToPiece(int id) const {
 
 int LlamaTokenizer::addedTokenId(const std::string& token) const {
     auto it = impl_->addedIds.find(token);
-    return it == impl_->addedIds.end() ? -1 : it->second;
+    return it == impl_->addedIds.end() || it->second < impl_->base ? -1 : it->second;
 }
 
 }  // namespace inst3d

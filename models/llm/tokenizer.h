@@ -7,6 +7,8 @@
 //    `▁< OB J 0 0 1 >`). No whitespace is stripped around them (HF's AddedToken lstrip/rstrip = False).
 //  - legacy=False: only the start of the text gets the dummy `▁` prefix; text that follows an added
 //    token is encoded without it. A text that starts with an added token gets no leading `▁` token.
+//  - `<s>`, `</s>` and `<unk>` written in the text are split out as their ids too (HF registers them as
+//    added tokens), so a Vicuna conversation with "</s>" after each reply encodes as transformers does.
 //  - BOS (id 1) only when asked: Inst3D tokenizes its first prompt chunk with BOS, later chunks without.
 //  - decode: runs of SentencePiece ids are decoded by SentencePiece (each run loses its leading space,
 //    as HF's convert_tokens_to_string does); added tokens are joined with single spaces, as HF's default

@@ -1,0 +1,147 @@
+// The LLM verbs end to end: `inst3d chat-llm` on a tiny model whose vocabulary is a SentencePiece model
+// trained here (stdin fed, conversation shape checked), and `inst3d bench llm --random-config tiny`.
+// Also the tokenizer's `</s>` handling that the Vicuna conversation relies on.
+#include <sentencepiece_trainer.h>
+#include <torch/torch.h>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <nlohmann/json.hpp>
+
+#include "core/common/file_util.h"
+#include "models/llm/llama_config.h"
+#include "models/llm/tokenizer.h"
+#include "models/weights/torch_weights.h"
+#include "support/test_support.h"
+
+using namespace inst3d;
+
+class LlmCliTest : public QObject {
+    Q_OBJECT
+
+private:
+    QTemporaryDir dir_;
+    std::string modelDir_;
+
+    std::string path(const char* name) { return dir_.filePath(name).toStdString(); }
+
+    // Runs inst3d with `input` on stdin.
+    int run(const QStringList& args, const QByteArray& input, QString* out, QString* err) {
+        QProcess p;
+        p.start(QString::fromStdString(test::inst3dBinary()), args);
+        if (!p.waitForStarted(10000)) return -1;
+        p.write(input);
+        p.closeWriteChannel();
+        if (!p.waitForFinished(60000)) return -1;
+        *out = QString::fromUtf8(p.readAllStandardOutput());
+        *err = QString::fromUtf8(p.readAllStandardError());
+        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+    }
+
+private Q_SLOTS:
+    void initTestCase() {
+        // A tiny BPE vocabulary with LLaMA's settings (byte fallback, dummy prefix, <unk> <s> </s> = 0 1 2).
+        std::string corpus;
+        for (int i = 0; i < 200; ++i)
+            corpus += "where is the red chair ? the lamp is here on the desk near the window . hello there\n";
+        writeFileAtomic(path("corpus.txt"), corpus);
+        auto status = sentencepiece::SentencePieceTrainer::Train(
+            "--input=" + path("corpus.txt") + " --model_prefix=" + path("tiny") +
+            " --model_type=bpe --vocab_size=300 --byte_fallback=true --hard_vocab_limit=false"
+            " --normalization_rule_name=identity --remove_extra_whitespaces=false --minloglevel=2");
+        QVERIFY2(status.ok(), status.ToString().c_str());
+        LlamaTokenizer tok(path("tiny.model"));
+
+        // The tiny test model with its vocabulary grown to the tokenizer's (new rows random).
+        modelDir_ = path("model");
+        QDir().mkpath(QString::fromStdString(modelDir_));
+        const std::string src = INST3D_TEST_DATA_DIR "/llm/tiny-llama-mha/";
+        LlamaConfig cfg = LlamaConfig::load(src + "config.json");
+        auto file = std::make_shared<SafetensorsFile>(src + "model.safetensors");
+        std::vector<std::pair<std::string, torch::Tensor>> tensors;
+        torch::manual_seed(0);
+        for (const TensorInfo& t : file->tensors()) {
+            torch::Tensor w = loadTensor(file, t.name).clone();
+            if (t.name == "model.embed_tokens.weight" || t.name == "lm_head.weight")
+                w = torch::cat({w, torch::randn({tok.vocabSize() - cfg.vocabSize, cfg.hiddenSize}) * 0.5});
+            tensors.emplace_back(t.name, w);
+        }
+        cfg.vocabSize = tok.vocabSize();
+        cfg.maxPositions = 512;  // RoPE has no learned positions; the system text alone is ~130 tiny-vocabulary tokens
+        writeFileAtomic(modelDir_ + "/config.json", cfg.toJson());
+        saveTensors(modelDir_ + "/model.safetensors", tensors);
+        writeFileAtomic(modelDir_ + "/tokenizer.model", readTextFile(path("tiny.model")));
+    }
+
+    void eosTextIsSplitOut() {
+        LlamaTokenizer tok(path("tiny.model"));
+        std::vector<int> ids = tok.encode("hello there</s>USER: where", true);
+        auto eos = std::find(ids.begin(), ids.end(), tok.eosId());
+        QVERIFY(eos != ids.end());
+        QCOMPARE(std::count(ids.begin(), ids.end(), tok.eosId()), 1L);
+        // After </s> no dummy prefix: the same ids as after <s> (also split out) in a fresh text.
+        std::vector<int> after(eos + 1, ids.end());
+        std::vector<int> viaBos = tok.encode("<s>USER: where", false);
+        QCOMPARE(viaBos.front(), tok.bosId());
+        QCOMPARE(after, std::vector<int>(viaBos.begin() + 1, viaBos.end()));
+        QCOMPARE(std::vector<int>(ids.begin(), eos), tok.encode("hello there", true));
+        QCOMPARE(tok.addedTokenId("</s>"), -1);  // a special piece, not an added token
+    }
+
+    void chatKeepsTheConversation() {
+        QString out, err;
+        int rc = run({"chat-llm", QString::fromStdString(modelDir_), "--max-new-tokens", "5", "--show-prompt"},
+                     QByteArray(), &out, &err);
+        QCOMPARE(rc, 2);  // --model is an option, not a positional
+        rc = run({"chat-llm", "--model", QString::fromStdString(modelDir_), "--max-new-tokens", "5", "--show-prompt"},
+                 "hello there\nwhere is the red chair ?\n/reset\nthe lamp\n/quit\nnever read\n", &out, &err);
+        QVERIFY2(rc == 0, qPrintable(err));
+        qInfo("chat-llm stdout:\n%s", qPrintable(out));
+        QVERIFY2(out.count("ASSISTANT: ") == 3, qPrintable(out + "\n" + err));
+        QVERIFY(out.startsWith("ASSISTANT: "));
+        QVERIFY(out.contains("(conversation cleared)\nASSISTANT: "));
+        QStringList prompts;
+        for (const QString& line : err.split('\n'))
+            if (line.startsWith("[prompt] ")) prompts << line.mid(9);
+        QCOMPARE(prompts.size(), 3);
+        QVERIFY2(prompts[0].endsWith(" USER: hello there ASSISTANT:"), qPrintable(prompts[0]));
+        const QString system = prompts[0].left(prompts[0].size() - QString(" USER: hello there ASSISTANT:").size());
+        QVERIFY(!system.isEmpty());
+        // The second prompt carries the first exchange, its reply closed by </s>.
+        QVERIFY2(prompts[1].startsWith(system + " USER: hello there ASSISTANT: "), qPrintable(prompts[1]));
+        QVERIFY2(prompts[1].endsWith("</s>USER: where is the red chair ? ASSISTANT:"), qPrintable(prompts[1]));
+        // /reset starts over.
+        QCOMPARE(prompts[2], system + " USER: the lamp ASSISTANT:");
+        QVERIFY(!out.contains("never read"));
+
+        // End of input ends the chat too; beam search prints whole replies.
+        rc = run({"chat-llm", "--model", QString::fromStdString(modelDir_), "--max-new-tokens", "4", "--beams", "3"},
+                 "hello there", &out, &err);
+        QVERIFY2(rc == 0, qPrintable(err));
+        QCOMPARE(out.count("ASSISTANT: "), 1);
+        // Sampling is seeded: the same seed gives the same replies.
+        QString a, b;
+        QStringList sampled = {"chat-llm", "--model", QString::fromStdString(modelDir_), "--max-new-tokens", "6",
+                               "--temperature", "1.2", "--top-p", "0.9", "--seed", "5"};
+        QCOMPARE(run(sampled, "hello there\nthe lamp\n", &a, &err), 0);
+        QCOMPARE(run(sampled, "hello there\nthe lamp\n", &b, &err), 0);
+        QCOMPARE(a, b);
+    }
+
+    void benchTiny() {
+        QString out, err;
+        int rc = run({"bench", "llm", "--random-config", "tiny", "--prompt-tokens", "8", "--new-tokens", "4", "--threads", "1"},
+                     QByteArray(), &out, &err);
+        QVERIFY2(rc == 0, qPrintable(err));
+        qInfo("%s", qPrintable(out));
+        QVERIFY(out.contains(QRegularExpression("\\| time to first token \\| [0-9.]+ s")));
+        QVERIFY(out.contains(QRegularExpression("\\| decode \\| [0-9.e+]+ tokens/s")));
+        QVERIFY(out.contains(QRegularExpression("\\| peak RSS \\| [0-9.]+ GiB")));
+        QCOMPARE(run({"bench", "llm"}, QByteArray(), &out, &err), 2);
+        QCOMPARE(run({"bench", "llm", "--random-config", "huge"}, QByteArray(), &out, &err), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(LlmCliTest)
+#include "test_llm_cli.moc"
