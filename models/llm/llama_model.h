@@ -22,8 +22,10 @@ LlmDType llmDTypeFromName(const std::string& name);  // "f32"/"float32", "f16"/"
 
 class LlamaModel {
 public:
-    // Reads DIR/config.json and DIR/model.safetensors or DIR/model.safetensors.index.json (shards are
-    // memory-mapped; with F32 weights stored as F32 the tensors view the files). Weights are converted to
+    // Reads DIR/config.json and the weights through models/weights/checkpoint_files.h:
+    // model.safetensors or model.safetensors.index.json, else pytorch_model.bin or its index (the
+    // canonical Vicuna files, read by the project's own unpickler). Files are memory-mapped; with F32
+    // weights stored as F32 the tensors view the files. Weights are converted to
     // `dtype`. `*.rotary_emb.inv_freq` keys are ignored. Missing or misshapen tensors: Error naming the
     // tensor and the file.
     static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32);
