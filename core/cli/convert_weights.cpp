@@ -11,6 +11,7 @@
 #include "core/common/file_util.h"
 #include "core/io/safetensors.h"
 #include "core/io/torch_pickle.h"
+#include "core/io/json_file.h"
 
 namespace inst3d {
 namespace {
@@ -59,12 +60,7 @@ void writeTensors(const std::string& out, const NamedTensors& tensors) {
 
 // ordered_json: shards are converted, and the new weight_map written, in the input's order.
 nlohmann::ordered_json readIndex(const std::string& path) {
-    nlohmann::ordered_json j;
-    try {
-        j = nlohmann::ordered_json::parse(readTextFile(path));
-    } catch (const nlohmann::json::exception& e) {
-        fail(path, std::string("malformed JSON: ") + e.what());
-    }
+    nlohmann::ordered_json j = parseJsonFile<nlohmann::ordered_json>(path);
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) fail(path, "no 'weight_map' object");
     for (const auto& [name, file] : j["weight_map"].items())
         if (!file.is_string()) fail(path, "weight_map['" + name + "'] is not a file name");

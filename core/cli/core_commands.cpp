@@ -3,6 +3,7 @@
 
 #include "core/cli/command.h"
 #include "core/cli/convert_weights.h"
+#include "core/cli/export_features.h"
 #include "core/cli/info.h"
 #include "core/config/config.h"
 #include "core/eval/score_command.h"
@@ -84,6 +85,7 @@ void registerCoreCommands(CommandRegistry& registry) {
     registry.add({"info", "summarize a scene folder or mesh file", runInfo});
     registerEvalCommands(registry);
     registerConvertWeightsCommand(registry);
+    registerExportFeaturesCommand(registry);
     registerSegmentCommand(registry);
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -27,6 +28,7 @@
 #include "core/eval/scan2cap.h"
 #include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
+#include "core/io/torch_pickle.h"
 
 namespace inst3d {
 namespace {
@@ -91,7 +93,7 @@ EvalBox boxValue(const std::string& path, const ojson& v, const std::string& whe
 
 // {scene_id: {index: box}}; the indices of a scene must be 0..n-1 (proposal rank / object id).
 using SceneBoxMap = std::map<std::string, std::vector<EvalBox>>;
-SceneBoxMap readBoxFile(const std::string& path) {
+SceneBoxMap readJsonBoxFile(const std::string& path) {
     ojson in = parseJsonFile(path);
     if (!in.is_object()) fail(path, "top level: expected an object {scene_id: {index: box}}");
     SceneBoxMap out;
@@ -112,6 +114,56 @@ SceneBoxMap readBoxFile(const std::string& path) {
         }
     }
     return out;
+}
+
+// One scene's "locs" tensor [n, 6] (center xyz, size xyz; float32 or float64) as boxes, row = index.
+std::vector<EvalBox> locsBoxes(const std::string& path, const std::string& scene, const PickleValue& locs) {
+    if (!locs.is(PickleValue::Kind::Tensor)) fail(path, scene + ".locs: expected a tensor, found " + locs.typeName());
+    const TensorRef& t = locs.tensor();
+    if (t.shape.size() != 2 || t.shape[1] != 6 || (t.dtype != DType::F32 && t.dtype != DType::F64))
+        fail(path, scene + ".locs: expected a float tensor [n, 6] (center, size)");
+    const std::vector<uint8_t> bytes = t.contiguousBytes();
+    std::vector<EvalBox> out(size_t(t.shape[0]));
+    for (size_t i = 0; i < out.size() * 6; ++i) {
+        double v;
+        if (t.dtype == DType::F32) {
+            float f;
+            std::memcpy(&f, bytes.data() + 4 * i, 4);
+            v = f;
+        } else {
+            std::memcpy(&v, bytes.data() + 8 * i, 8);
+        }
+        (i % 6 < 3 ? out[i / 6].center : out[i / 6].size)[i % 3] = v;
+    }
+    return out;
+}
+
+// Chat-Scene attributes (torch.save): {scene_id: {"objects": [labels], "locs": [n, 6]}}, row = index.
+SceneBoxMap readAttributesFile(const std::string& path) {
+    TorchCheckpoint file(path);
+    const PickleValue& root = file.root();
+    if (!root.is(PickleValue::Kind::Dict)) fail(path, "top level: expected a dict {scene_id: {objects, locs}}, found " + root.typeName());
+    SceneBoxMap out;
+    for (const auto& [key, attrs] : root.entries()) {
+        if (!key->is(PickleValue::Kind::String)) fail(path, "top level: scene keys must be strings, found " + key->typeName());
+        const std::string& scene = key->asString();
+        if (!attrs->is(PickleValue::Kind::Dict)) fail(path, scene + ": expected a dict {objects, locs}, found " + attrs->typeName());
+        const PickleValue* locs = attrs->find("locs");
+        if (!locs) fail(path, scene + ": missing \"locs\"");
+        out[scene] = locsBoxes(path, scene, *locs);
+    }
+    return out;
+}
+
+// A torch.save file (zip: "PK\3\4") holds Chat-Scene attributes, anything else is the JSON box layout.
+SceneBoxMap readBoxFile(const std::string& path) {
+    char magic[4] = {};
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+        const size_t n = std::fread(magic, 1, 4, f);
+        std::fclose(f);
+        if (n == 4 && std::memcmp(magic, "PK\3\4", 4) == 0) return readAttributesFile(path);
+    }
+    return readJsonBoxFile(path);
 }
 
 // Proposal and GT boxes by scene, GT ones read from --gt-boxes or loaded from --scans on demand.
@@ -440,8 +492,8 @@ int runScorePredictions(const std::vector<std::string>& argv) {
                    "Row layouts: docs/formats.md, \"Benchmark prediction files\".");
     args.option("benchmark", "B", "scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d")
         .option("pred", "PRED.json", "the prediction rows (a JSON array)")
-        .option("proposals", "BOXES.json", "{scene_id: {proposal_index: {center, size}}}")
-        .option("gt-boxes", "BOXES.json", "GT boxes in the same layout, index = object id")
+        .option("proposals", "BOXES", "{scene_id: {proposal_index: {center, size}}} JSON, or a Chat-Scene attributes .pt (locs [n, 6])")
+        .option("gt-boxes", "BOXES", "GT boxes in either layout (scannet_<split>_attributes.pt), index = object id")
         .option("scans", "DIR", "ScanNet scene folders DIR/<scene_id> to take GT boxes from")
         .option("corpus", "CORPUS.json", "scan2cap references {\"scene|objid\": [\"sos ... eos\"]} (scan2cap_val_corpus.json)")
         .option("scanrefer-annotations", "JSON", "ScanRefer_filtered(_val).json: unique/multiple by the ScanRefer rule")

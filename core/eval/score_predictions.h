@@ -13,8 +13,10 @@ class CommandRegistry;
 struct ScorePredictionsOptions {
     std::string benchmark;      // scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d
     std::string predPath;       // PRED.json: an array of rows
-    std::string proposalsPath;  // {scene_id: {proposal_index: {"center":[3],"size":[3]}}} (grounding)
-    std::string gtBoxesPath;    // GT boxes in the same layout, index = object id ...
+    // {scene_id: {proposal_index: {"center":[3],"size":[3]}}} (JSON), or a Chat-Scene attributes file
+    // (torch.save, told by its zip magic): {scene_id: {"objects": [...], "locs": [n, 6] center+size}}.
+    std::string proposalsPath;
+    std::string gtBoxesPath;    // GT boxes in either layout, index = object id ...
     std::string scansDir;       // ... or ScanNet scene folders <dir>/<scene_id> (loadScene + sceneBoxes)
     std::string corpusPath;     // scan2cap: {"scene|objid": ["sos ... eos", ...]} (scan2cap_val_corpus.json)
     // scanrefer: unique/multiple from these annotations (ScanRefer rule) instead of the rows' type_info;

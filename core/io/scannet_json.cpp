@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
 
 namespace inst3d {
 namespace {
@@ -200,15 +201,6 @@ private:
     MappedFile* file_;
     size_t total_ = static_cast<size_t>(end_ - p_);
 };
-
-json parseJsonFile(const std::string& path) {
-    std::string text = readTextFile(path);
-    try {
-        return json::parse(text);
-    } catch (const json::parse_error& e) {
-        fail(path, std::string("malformed JSON: ") + e.what());
-    }
-}
 
 template <typename T>
 T field(const json& obj, const char* key, const std::string& path, const std::string& where) {

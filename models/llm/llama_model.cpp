@@ -4,8 +4,11 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -28,13 +31,35 @@ torch::ScalarType scalarType(LlmDType t) {
     }
 }
 
+// One linear projection y = x W^T, optionally with a LoRA adapter (PEFT's LoraLayer):
+// y = x W^T + scale * dropout(x) A^T B^T, scale = alpha / r, dropout only when training.
+struct Proj {
+    torch::Tensor w;             // [out, in], frozen
+    torch::Tensor loraA, loraB;  // [r, in], [out, r]; undefined without LoRA
+    double scale = 0, dropout = 0;
+
+    torch::Tensor operator()(const torch::Tensor& x, bool train) const {
+        torch::Tensor y = torch::matmul(x, w.t());                                  // [B, T, out]
+        if (!loraA.defined()) return y;
+        torch::Tensor xd = train && dropout > 0 ? torch::dropout(x, dropout, /*train=*/true) : x;
+        return y + torch::matmul(torch::matmul(xd, loraA.t()), loraB.t()) * scale;  // [B, T, out]
+    }
+};
+
 struct Layer {
-    torch::Tensor attnNorm;       // [D]
-    torch::Tensor wq, wk, wv, wo; // [H*hd, D], [Hkv*hd, D], [Hkv*hd, D], [D, H*hd]
-    torch::Tensor mlpNorm;        // [D]
-    torch::Tensor wGate, wUp;     // [F, D]
-    torch::Tensor wDown;          // [D, F]
-    torch::Tensor kCache, vCache; // [B, Hkv, L, hd]
+    torch::Tensor attnNorm;        // [D]
+    Proj q, k, v, o;               // [H*hd, D], [Hkv*hd, D], [Hkv*hd, D], [D, H*hd]
+    torch::Tensor mlpNorm;         // [D]
+    Proj gate, up;                 // [F, D]
+    Proj down;                     // [D, F]
+    torch::Tensor kCache, vCache;  // [B, Hkv, L, hd]
+
+    // The projections by their Hugging Face module names (PEFT's target_modules match the last part).
+    std::vector<std::pair<std::string, Proj*>> projs() {
+        return {{"self_attn.q_proj", &q}, {"self_attn.k_proj", &k}, {"self_attn.v_proj", &v},
+                {"self_attn.o_proj", &o}, {"mlp.gate_proj", &gate}, {"mlp.up_proj", &up},
+                {"mlp.down_proj", &down}};
+    }
 };
 
 }  // namespace
@@ -56,6 +81,8 @@ struct LlamaModel::Impl {
     torch::Tensor invFreq;      // [hd/2] fp32
     int64_t cacheBatch = 0, cacheLen = 0;
     int64_t cacheFilled = 0;    // positions [0, cacheFilled) hold keys/values
+    std::optional<LoraConfig> lora;
+    bool trainEmb = false;
 
     // inv_freq[i] = 1 / theta^(2i / hd), fp32 as transformers (legacy `rotary_emb.inv_freq` keys unused).
     void initRope() {
@@ -76,10 +103,82 @@ struct LlamaModel::Impl {
         return torch::cat({-x.index({"...", Slice(half, torch::indexing::None)}), x.index({"...", Slice(0, half)})}, -1);
     }
 
-    torch::Tensor forward(torch::Tensor x, int64_t startPos, std::vector<torch::Tensor>* hidden) {
-        // x: [B, T, D]
-        const int64_t B = x.size(0), T = x.size(1);
+    // Rotary cos / sin for positions [startPos, startPos + T): [T, hd] each, computed in fp32 then cast.
+    std::pair<torch::Tensor, torch::Tensor> rope(int64_t startPos, int64_t T) const {
+        torch::Tensor pos = torch::arange(startPos, startPos + T, torch::kFloat32);
+        torch::Tensor freqs = torch::outer(pos, invFreq);                       // [T, hd/2]
+        torch::Tensor angles = torch::cat({freqs, freqs}, -1);                  // [T, hd]
+        return {angles.cos().to(dtype), angles.sin().to(dtype)};
+    }
+
+    // Additive fp32 mask: query startPos+i sees keys 0..startPos+i (-inf above), [T, S]; with a padding
+    // mask keyMask [B, S] (1 = token, 0 = padding) padding keys get float lowest (finite, so a row of
+    // padding never becomes NaN): [B, 1, T, S].
+    static torch::Tensor attentionMask(int64_t T, int64_t startPos, const torch::Tensor* keyMask) {
+        const int64_t S = startPos + T;
+        torch::Tensor mask = torch::full({T, S}, -std::numeric_limits<float>::infinity(), torch::kFloat32)
+                                 .triu(startPos + 1);                                                  // [T, S]
+        if (!keyMask) return mask;
+        torch::Tensor pad = (keyMask->to(torch::kFloat32) == 0).to(torch::kFloat32) *
+                            std::numeric_limits<float>::lowest();                                       // [B, S]
+        return mask + pad.view({pad.size(0), 1, 1, S});                                                // [B, 1, T, S]
+    }
+
+    // Self-attention of one layer on the normed input h [B, T, D]. With `cache`, keys / values of the new
+    // positions are written at [startPos, S) and all S cached positions are attended; without, only these.
+    torch::Tensor attention(Layer& l, const torch::Tensor& h, const torch::Tensor& cos, const torch::Tensor& sin,
+                            const torch::Tensor& mask, int64_t startPos, bool cache, bool train) {
+        const int64_t B = h.size(0), T = h.size(1);
         const int64_t H = cfg.numHeads, Hkv = cfg.numKvHeads, hd = cfg.headDim, rep = H / Hkv;
+        torch::Tensor q = l.q(h, train).view({B, T, H, hd}).transpose(1, 2);    // [B, H, T, hd]
+        torch::Tensor k = l.k(h, train).view({B, T, Hkv, hd}).transpose(1, 2);  // [B, Hkv, T, hd]
+        torch::Tensor v = l.v(h, train).view({B, T, Hkv, hd}).transpose(1, 2);  // [B, Hkv, T, hd]
+        q = q * cos + rotateHalf(q) * sin;
+        k = k * cos + rotateHalf(k) * sin;
+        if (cache) {
+            const int64_t S = startPos + T;
+            l.kCache.index_put_({Slice(), Slice(), Slice(startPos, S)}, k);
+            l.vCache.index_put_({Slice(), Slice(), Slice(startPos, S)}, v);
+            k = l.kCache.index({Slice(), Slice(), Slice(0, S)});                // [B, Hkv, S, hd]
+            v = l.vCache.index({Slice(), Slice(), Slice(0, S)});                // [B, Hkv, S, hd]
+        }
+        if (rep > 1) {  // GQA: kv head j serves query heads j*rep .. j*rep+rep-1
+            k = k.repeat_interleave(rep, 1);                                    // [B, H, S, hd]
+            v = v.repeat_interleave(rep, 1);
+        }
+        torch::Tensor scores = torch::matmul(q, k.transpose(2, 3)) / std::sqrt(double(hd));       // [B, H, T, S]
+        torch::Tensor probs = torch::softmax(scores.to(torch::kFloat32) + mask, -1).to(dtype);    // [B, H, T, S]
+        torch::Tensor att = torch::matmul(probs, v).transpose(1, 2).reshape({B, T, H * hd});      // [B, T, H*hd]
+        return l.o(att, train);                                                                   // [B, T, D]
+    }
+
+    // SwiGLU MLP of one layer on the normed input h [B, T, D].
+    torch::Tensor mlp(const Layer& l, const torch::Tensor& h, bool train) const {
+        return l.down(torch::silu(l.gate(h, train)) * l.up(h, train), train);  // [B, T, D]
+    }
+
+    // The decoder on x [B, T, D] at positions [startPos, startPos + T) -> fp32 logits [B, T, V]. The one
+    // copy of the layer math, shared by cached inference (cache = true) and training (cache = false,
+    // startPos 0, autograd on, LoRA dropout when train).
+    torch::Tensor run(torch::Tensor x, int64_t startPos, bool cache, const torch::Tensor* keyMask, bool train,
+                      std::vector<torch::Tensor>* hidden) {
+        const int64_t T = x.size(1);
+        auto [cos, sin] = rope(startPos, T);
+        torch::Tensor mask = attentionMask(T, startPos, keyMask);
+        if (hidden) hidden->push_back(x);
+        for (Layer& l : layers) {
+            x = x + attention(l, rmsNorm(x, l.attnNorm), cos, sin, mask, startPos, cache, train);  // [B, T, D]
+            x = x + mlp(l, rmsNorm(x, l.mlpNorm), train);                                          // [B, T, D]
+            if (hidden && &l != &layers.back()) hidden->push_back(x);
+        }
+        x = rmsNorm(x, finalNorm);                                                     // [B, T, D]
+        if (hidden) hidden->push_back(x);
+        return torch::matmul(x, lmHead.t()).to(torch::kFloat32);                       // [B, T, V]
+    }
+
+    // Inference with the KV cache: x [B, T, D] at [startPos, startPos + T).
+    torch::Tensor forward(const torch::Tensor& x, int64_t startPos, std::vector<torch::Tensor>* hidden) {
+        const int64_t B = x.size(0), T = x.size(1);
         if (B != cacheBatch || startPos + T > cacheLen) {
             if (startPos != 0)
                 fail("", "KV cache holds " + std::to_string(cacheLen) + " positions for batch " + std::to_string(cacheBatch) +
@@ -87,52 +186,8 @@ struct LlamaModel::Impl {
                              " new tokens");
             allocateCache(B, std::max<int64_t>(cfg.maxPositions, T));
         }
-        const int64_t S = startPos + T;  // keys visible to the last query
-        cacheFilled = S;
-
-        // Rotary angles for positions [startPos, S): [T, hd], computed in fp32 then cast.
-        torch::Tensor pos = torch::arange(startPos, S, torch::kFloat32);
-        torch::Tensor freqs = torch::outer(pos, invFreq);                       // [T, hd/2]
-        torch::Tensor angles = torch::cat({freqs, freqs}, -1);                  // [T, hd]
-        torch::Tensor cos = angles.cos().to(dtype), sin = angles.sin().to(dtype);
-
-        // Causal mask: query startPos+i sees keys 0..startPos+i.  [T, S]
-        torch::Tensor mask = torch::full({T, S}, -std::numeric_limits<float>::infinity(), torch::kFloat32)
-                                 .triu(startPos + 1);
-
-        if (hidden) hidden->push_back(x);
-        for (Layer& l : layers) {
-            // Attention block
-            torch::Tensor h = rmsNorm(x, l.attnNorm);                                  // [B, T, D]
-            torch::Tensor q = torch::matmul(h, l.wq.t()).view({B, T, H, hd}).transpose(1, 2);    // [B, H, T, hd]
-            torch::Tensor k = torch::matmul(h, l.wk.t()).view({B, T, Hkv, hd}).transpose(1, 2);  // [B, Hkv, T, hd]
-            torch::Tensor v = torch::matmul(h, l.wv.t()).view({B, T, Hkv, hd}).transpose(1, 2);  // [B, Hkv, T, hd]
-            q = q * cos + rotateHalf(q) * sin;
-            k = k * cos + rotateHalf(k) * sin;
-            l.kCache.index_put_({Slice(), Slice(), Slice(startPos, S)}, k);
-            l.vCache.index_put_({Slice(), Slice(), Slice(startPos, S)}, v);
-            torch::Tensor keys = l.kCache.index({Slice(), Slice(), Slice(0, S)});     // [B, Hkv, S, hd]
-            torch::Tensor values = l.vCache.index({Slice(), Slice(), Slice(0, S)});   // [B, Hkv, S, hd]
-            if (rep > 1) {  // GQA: kv head j serves query heads j*rep .. j*rep+rep-1
-                keys = keys.repeat_interleave(rep, 1);                                 // [B, H, S, hd]
-                values = values.repeat_interleave(rep, 1);
-            }
-            torch::Tensor scores = torch::matmul(q, keys.transpose(2, 3)) / std::sqrt(double(hd));  // [B, H, T, S]
-            scores = scores + mask.to(scores.scalar_type());
-            torch::Tensor probs = torch::softmax(scores.to(torch::kFloat32), -1).to(dtype);          // [B, H, T, S]
-            torch::Tensor att = torch::matmul(probs, values).transpose(1, 2).reshape({B, T, H * hd});  // [B, T, H*hd]
-            x = x + torch::matmul(att, l.wo.t());                                     // [B, T, D]
-
-            // SwiGLU MLP block
-            h = rmsNorm(x, l.mlpNorm);                                                 // [B, T, D]
-            torch::Tensor gate = torch::silu(torch::matmul(h, l.wGate.t()));          // [B, T, F]
-            torch::Tensor up = torch::matmul(h, l.wUp.t());                           // [B, T, F]
-            x = x + torch::matmul(gate * up, l.wDown.t());                            // [B, T, D]
-            if (hidden && &l != &layers.back()) hidden->push_back(x);
-        }
-        x = rmsNorm(x, finalNorm);                                                     // [B, T, D]
-        if (hidden) hidden->push_back(x);
-        return torch::matmul(x, lmHead.t()).to(torch::kFloat32);                       // [B, T, V]
+        cacheFilled = startPos + T;
+        return run(x, startPos, /*cache=*/true, nullptr, /*train=*/false, hidden);
     }
 
     void allocateCache(int64_t batch, int64_t maxLen) {
@@ -184,14 +239,14 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dt
         std::string p = "model.layers." + std::to_string(i) + ".";
         Layer l;
         l.attnNorm = get(p + "input_layernorm.weight", {D});
-        l.wq = get(p + "self_attn.q_proj.weight", {qDim, D});
-        l.wk = get(p + "self_attn.k_proj.weight", {kvDim, D});
-        l.wv = get(p + "self_attn.v_proj.weight", {kvDim, D});
-        l.wo = get(p + "self_attn.o_proj.weight", {D, qDim});
+        l.q.w = get(p + "self_attn.q_proj.weight", {qDim, D});
+        l.k.w = get(p + "self_attn.k_proj.weight", {kvDim, D});
+        l.v.w = get(p + "self_attn.v_proj.weight", {kvDim, D});
+        l.o.w = get(p + "self_attn.o_proj.weight", {D, qDim});
         l.mlpNorm = get(p + "post_attention_layernorm.weight", {D});
-        l.wGate = get(p + "mlp.gate_proj.weight", {F, D});
-        l.wUp = get(p + "mlp.up_proj.weight", {F, D});
-        l.wDown = get(p + "mlp.down_proj.weight", {D, F});
+        l.gate.w = get(p + "mlp.gate_proj.weight", {F, D});
+        l.up.w = get(p + "mlp.up_proj.weight", {F, D});
+        l.down.w = get(p + "mlp.down_proj.weight", {D, F});
         s.layers.push_back(std::move(l));
     }
     s.initRope();
@@ -254,14 +309,14 @@ std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDTy
     for (int i = 0; i < c.numLayers; ++i) {
         Layer l;
         l.attnNorm = ones(D);
-        l.wq = linear(qDim, D);
-        l.wk = linear(kvDim, D);
-        l.wv = linear(kvDim, D);
-        l.wo = linear(D, qDim);
+        l.q.w = linear(qDim, D);
+        l.k.w = linear(kvDim, D);
+        l.v.w = linear(kvDim, D);
+        l.o.w = linear(D, qDim);
         l.mlpNorm = ones(D);
-        l.wGate = linear(F, D);
-        l.wUp = linear(F, D);
-        l.wDown = linear(D, F);
+        l.gate.w = linear(F, D);
+        l.up.w = linear(F, D);
+        l.down.w = linear(D, F);
         s.layers.push_back(std::move(l));
     }
     s.initRope();
@@ -310,6 +365,109 @@ at::Tensor LlamaModel::forwardEmbeds(const at::Tensor& embeds, int64_t startPos,
     if (embeds.dim() != 3 || embeds.size(2) != impl_->cfg.hiddenSize)
         fail("", "inputs_embeds must be [B, T, " + std::to_string(impl_->cfg.hiddenSize) + "]");
     return impl_->forward(embeds.to(impl_->dtype), startPos, hiddenStates);
+}
+
+at::Tensor LlamaModel::forwardTrain(const at::Tensor& ids, const at::Tensor* attentionMask, bool train) {
+    return forwardTrainEmbeds(embed(ids), attentionMask, train);
+}
+
+at::Tensor LlamaModel::forwardTrainEmbeds(const at::Tensor& embeds, const at::Tensor* attentionMask, bool train) {
+    Impl& s = *impl_;
+    if (embeds.dim() != 3 || embeds.size(2) != s.cfg.hiddenSize)
+        fail("", "inputs_embeds must be [B, T, " + std::to_string(s.cfg.hiddenSize) + "]");
+    if (attentionMask && (attentionMask->dim() != 2 || attentionMask->size(0) != embeds.size(0) ||
+                          attentionMask->size(1) != embeds.size(1)))
+        fail("", "attention mask must be [B, T] like the input");
+    return s.run(embeds.to(s.dtype), 0, /*cache=*/false, attentionMask, train, nullptr);
+}
+
+void LlamaModel::enableLora(const LoraConfig& config, uint64_t seed) {
+    Impl& s = *impl_;
+    if (s.lora) fail("", "LoRA is already attached");
+    if (config.r <= 0) fail("", "LoRA rank must be positive");
+    for (const std::string& t : config.targetModules)
+        if (t != "q_proj" && t != "k_proj" && t != "v_proj" && t != "o_proj" && t != "gate_proj" && t != "up_proj" &&
+            t != "down_proj")
+            fail("", "unknown LoRA target module '" + t + "' (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    at::Generator gen = at::detail::createCPUGenerator(seed);
+    for (Layer& l : s.layers) {
+        for (auto& [name, p] : l.projs()) {
+            if (!config.targets(name.substr(name.find('.') + 1))) continue;
+            const int64_t out = p->w.size(0), in = p->w.size(1);
+            // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound gain * sqrt(3 / in) = 1 / sqrt(in).
+            const double bound = 1.0 / std::sqrt(double(in));
+            p->loraA = ((at::rand({config.r, in}, gen, torch::kFloat32) * 2 - 1) * bound).to(s.dtype).requires_grad_();
+            p->loraB = torch::zeros({out, config.r}, s.dtype).requires_grad_();
+            p->scale = config.scale();
+            p->dropout = config.dropout;
+        }
+    }
+    s.lora = config;
+}
+
+const LoraConfig* LlamaModel::loraConfig() const { return impl_->lora ? &*impl_->lora : nullptr; }
+
+void LlamaModel::mergeLora() {
+    Impl& s = *impl_;
+    if (!s.lora) fail("", "mergeLora: no LoRA attached");
+    torch::NoGradGuard noGrad;
+    for (Layer& l : s.layers) {
+        for (auto& [name, p] : l.projs()) {
+            if (!p->loraA.defined()) continue;
+            torch::Tensor delta = torch::matmul(p->loraB.to(torch::kFloat32), p->loraA.to(torch::kFloat32));  // [out, in]
+            p->w = (p->w.to(torch::kFloat32) + delta * p->scale).to(s.dtype);
+            p->loraA = p->loraB = torch::Tensor();
+        }
+    }
+    s.lora.reset();
+}
+
+void LlamaModel::setTrainEmbeddings(bool on) {
+    Impl& s = *impl_;
+    s.trainEmb = on;
+    s.embedTokens = s.embedTokens.detach().clone().requires_grad_(on);
+    s.lmHead = s.cfg.tieWordEmbeddings ? s.embedTokens : s.lmHead.detach().clone().requires_grad_(on);
+}
+
+bool LlamaModel::trainEmbeddings() const { return impl_->trainEmb; }
+
+std::vector<std::pair<std::string, at::Tensor>> LlamaModel::adapterTensors() const {
+    Impl& s = *impl_;
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    for (size_t i = 0; i < s.layers.size(); ++i) {
+        for (auto& [name, p] : s.layers[i].projs()) {
+            if (!p->loraA.defined()) continue;
+            const std::string key = "base_model.model.model.layers." + std::to_string(i) + "." + name;
+            out.emplace_back(key + ".lora_A.weight", p->loraA);
+            out.emplace_back(key + ".lora_B.weight", p->loraB);
+        }
+    }
+    if (s.trainEmb) {
+        out.emplace_back("base_model.model.model.embed_tokens.weight", s.embedTokens);
+        if (!s.cfg.tieWordEmbeddings) out.emplace_back("base_model.model.lm_head.weight", s.lmHead);
+    }
+    return out;
+}
+
+std::vector<at::Tensor> LlamaModel::trainableParameters() const {
+    std::vector<at::Tensor> out;
+    for (auto& [name, t] : adapterTensors()) out.push_back(t);
+    return out;
+}
+
+std::vector<std::pair<std::string, at::Tensor>> LlamaModel::namedWeights() const {
+    Impl& s = *impl_;
+    std::vector<std::pair<std::string, at::Tensor>> out = {{"model.embed_tokens.weight", s.embedTokens}};
+    for (size_t i = 0; i < s.layers.size(); ++i) {
+        Layer& l = s.layers[i];
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        out.emplace_back(p + "input_layernorm.weight", l.attnNorm);
+        out.emplace_back(p + "post_attention_layernorm.weight", l.mlpNorm);
+        for (auto& [name, proj] : l.projs()) out.emplace_back(p + name + ".weight", proj->w);
+    }
+    out.emplace_back("model.norm.weight", s.finalNorm);
+    if (!s.cfg.tieWordEmbeddings) out.emplace_back("lm_head.weight", s.lmHead);
+    return out;
 }
 
 void LlamaModel::allocateCache(int64_t batch, int64_t maxLen) { impl_->allocateCache(batch, maxLen); }

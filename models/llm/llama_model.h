@@ -7,9 +7,11 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/llm/llama_config.h"
+#include "models/llm/lora.h"
 
 namespace at {
 class Tensor;
@@ -55,6 +57,34 @@ public:
     at::Tensor forward(const at::Tensor& ids, int64_t startPos, std::vector<at::Tensor>* hiddenStates = nullptr);
     at::Tensor forwardEmbeds(const at::Tensor& embeds, int64_t startPos,
                              std::vector<at::Tensor>* hiddenStates = nullptr);
+    // Training forward: the whole sequence from position 0, autograd on, no KV cache, LoRA dropout when
+    // `train` (false: the same logits as forward()). ids [B, T] int64, or embeds [B, T, D]; attentionMask
+    // [B, T] (1 = token, 0 = padding), optional, masks padding keys as transformers does. fp32 logits
+    // [B, T, V]. The same layer code as forward().
+    at::Tensor forwardTrain(const at::Tensor& ids, const at::Tensor* attentionMask = nullptr, bool train = true);
+    at::Tensor forwardTrainEmbeds(const at::Tensor& embeds, const at::Tensor* attentionMask = nullptr,
+                                  bool train = true);
+
+    // LoRA (models/llm/lora.h): adds A [r, in] (kaiming-uniform a=sqrt(5), from a generator seeded with
+    // `seed`, layers then q, k, v, o, gate, up, down in order) and B [out, r] = 0 to the targeted
+    // projections of every layer, in the model dtype, requires_grad. Base weights stay frozen. Error when
+    // LoRA is already attached or a target is unknown.
+    void enableLora(const LoraConfig& config, uint64_t seed = 0);
+    const LoraConfig* loraConfig() const;  // null without LoRA
+    // W += (alpha / r) B@A (computed in fp32, cast to the model dtype, into new tensors: loaded weights
+    // may view read-only files), then the LoRA path is removed.
+    void mergeLora();
+    // Inst3D's train_emb: embed_tokens and lm_head become trainable (copied first; tied stays tied).
+    void setTrainEmbeddings(bool on);
+    bool trainEmbeddings() const;
+    // What an optimizer should update: LoRA A/B, plus embed_tokens / lm_head with setTrainEmbeddings.
+    std::vector<at::Tensor> trainableParameters() const;
+    // The same tensors (shared, not copies) under PEFT's adapter keys (lora.h), in a fixed order.
+    std::vector<std::pair<std::string, at::Tensor>> adapterTensors() const;
+    // Every weight under its Hugging Face name (model.layers.0.self_attn.q_proj.weight, ...; lm_head
+    // omitted when tied), shared, for writing a (merged) checkpoint.
+    std::vector<std::pair<std::string, at::Tensor>> namedWeights() const;
+
     // (Re)allocates the KV cache for `batch` sequences of up to `maxLen` positions. forward() allocates
     // [B, maxPositions] on first use when the batch changes.
     void allocateCache(int64_t batch, int64_t maxLen);

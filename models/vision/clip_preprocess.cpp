@@ -6,6 +6,7 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
 
 // PIL's resampling must round exactly as PIL's C build does (x86-64 baseline, no FMA): a fused
 // multiply-add in the kernel or the coefficient normalisation can move a fixed-point coefficient by one
@@ -222,13 +223,7 @@ ClipPreprocessConfig ClipPreprocessConfig::forImageSize(int imageSize) {
 
 ClipPreprocessConfig ClipPreprocessConfig::fromJson(const std::string& text, const std::string& path,
                                                     const ClipPreprocessConfig& defaults) {
-    Json j;
-    try {
-        j = Json::parse(text);
-    } catch (const std::exception& e) {
-        fail(path, std::string("malformed JSON: ") + e.what());
-    }
-    if (!j.is_object()) fail(path, "preprocessor config is not an object");
+    const Json j = parseJsonObject(text, path, "preprocessor config");
     ClipPreprocessConfig c = defaults;
     try {
         c.doResize = j.value("do_resize", c.doResize);

@@ -10,6 +10,7 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
 #include "core/features/feature_cache.h"
 #include "models/weights/checkpoint_files.h"
 
@@ -18,13 +19,7 @@ namespace inst3d {
 // ---- config ------------------------------------------------------------------------------------------
 
 ClipVisionConfig ClipVisionConfig::fromJson(const std::string& text, const std::string& path) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(text);
-    } catch (const std::exception& e) {
-        fail(path, std::string("malformed JSON: ") + e.what());
-    }
-    if (!j.is_object()) fail(path, "config.json is not an object");
+    const nlohmann::json j = parseJsonObject(text, path, "config.json");
     const std::string type = j.value("model_type", std::string());
     if (!type.empty() && type != "clip" && type != "clip_vision_model")
         fail(path, "model_type '" + type + "' is not a CLIP model (clip or clip_vision_model)");

@@ -7,35 +7,16 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
+#include "models/weights/torch_dtype.h"
 #include "models/weights/torch_weights.h"
 
 namespace inst3d {
 namespace {
 
-torch::Dtype torchDtypeOf(DType t) {
-    switch (t) {
-        case DType::F64: return torch::kFloat64;
-        case DType::F32: return torch::kFloat32;
-        case DType::F16: return torch::kFloat16;
-        case DType::BF16: return torch::kBFloat16;
-        case DType::I64: return torch::kInt64;
-        case DType::I32: return torch::kInt32;
-        case DType::I16: return torch::kInt16;
-        case DType::I8: return torch::kInt8;
-        case DType::U8: return torch::kUInt8;
-        case DType::Bool: return torch::kBool;
-    }
-    return torch::kFloat32;
-}
-
 // weight_map of an HF index (both formats use {"metadata": .., "weight_map": {tensor: shard file}}).
 std::map<std::string, std::string> readWeightMap(const std::string& index) {
-    nlohmann::json j;
-    try {
-        j = nlohmann::json::parse(readTextFile(index));
-    } catch (const nlohmann::json::exception& e) {
-        fail(index, std::string("malformed JSON: ") + e.what());
-    }
+    const nlohmann::json j = parseJsonFile(index);
     if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) fail(index, "no 'weight_map' object");
     std::map<std::string, std::string> out;
     for (const auto& [name, file] : j["weight_map"].items()) {

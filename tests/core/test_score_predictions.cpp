@@ -20,6 +20,7 @@
 #include "core/eval/score_predictions.h"
 #include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
+#include "core/io/torch_save.h"
 #include "core/synth/synth.h"
 #include "support/test_support.h"
 
@@ -41,6 +42,32 @@ json boxJson(const EvalBox& b) {
 }
 
 EvalBox unitAt(double x) { return EvalBox{{x, 0, 0}, {1, 1, 1}}; }
+
+using SceneBoxes = std::map<std::string, std::vector<EvalBox>>;
+
+// The same boxes as a JSON box file and as a Chat-Scene attributes .pt (float32 locs, so the JSON gets
+// the float32-rounded values too).
+void writeBoxesBothWays(const SceneBoxes& boxes, const std::string& jsonPath, const std::string& ptPath) {
+    json j = json::object();
+    SaveValue root = SaveValue::dict();
+    for (const auto& [scene, list] : boxes) {
+        std::vector<float> locs;
+        SaveValue objects = SaveValue::list();
+        for (size_t k = 0; k < list.size(); ++k) {
+            EvalBox b = list[k];
+            for (int a = 0; a < 3; ++a) b.center[a] = float(b.center[a]), b.size[a] = float(b.size[a]);
+            j[scene][std::to_string(k)] = boxJson(b);
+            locs.insert(locs.end(), {float(b.center[0]), float(b.center[1]), float(b.center[2]), float(b.size[0]),
+                                     float(b.size[1]), float(b.size[2])});
+            objects.append(SaveValue::fromString("object"));
+        }
+        SaveValue& attrs = root.set(scene, SaveValue::dict());
+        attrs.set("objects", std::move(objects));
+        attrs.set("locs", SaveValue::floatTensor({int64_t(list.size()), 6}, locs.data()));
+    }
+    writeFileAtomic(jsonPath, j.dump());
+    torchSave(ptPath, root);
+}
 
 // pycocoevalcap's corpus BLEU-1 from its counts: (correct + tiny) / (guess + small) times the brevity
 // penalty exp(1 - 1/ratio), ratio = (testlen + tiny) / (reflen + small) < 1.
@@ -84,6 +111,7 @@ private Q_SLOTS:
     void referIt3DOnSynthCsv();
     void scanReferLookupFromAnnotations();
     void scanReferLookupOnSynthWorld();
+    void attributesFilesScoreAsJson();
 
 private:
     std::string path(const std::string& name) const { return dir_.filePath(QString::fromStdString(name)).toStdString(); }
@@ -550,6 +578,36 @@ void TestScorePredictions::scanReferLookupOnSynthWorld() {
     QCOMPARE(j["unique"]["count"].get<int>(), unique);
     QCOMPARE(j["multiple"]["count"].get<int>(), static_cast<int>(entries.size()) - unique);
     QCOMPARE(j["overall"]["Acc@0.5"].get<double>(), 1.0);
+}
+
+void TestScorePredictions::attributesFilesScoreAsJson() {
+    SceneBoxes shifted = gt_;  // proposal k shifted along x by 0, 0.5 or 2 sizes
+    for (auto& [scene, boxes] : shifted)
+        for (size_t k = 0; k < boxes.size(); ++k) boxes[k].center[0] += (k % 3 == 0 ? 0.0 : k % 3 == 1 ? 0.5 : 2.0) * boxes[k].size[0];
+    writeBoxesBothWays(shifted, path("attr_props.json"), path("scannet_mask3d_val_attributes.pt"));
+    writeBoxesBothWays(gt_, path("attr_gt.json"), path("scannet_val_attributes.pt"));
+    writeFileAtomic(path("attr_scanrefer.json"), scanReferRows().dump());
+    const std::string scene = gt_.begin()->first;
+    json m3d = json::array();
+    m3d.push_back({{"scene_id", scene}, {"gt_id", {0, 1}}, {"pred", obj(0) + " " + obj(1)}, {"type_info", "mt"}, {"qid", 0}});
+    m3d.push_back({{"scene_id", scene}, {"gt_id", {3}}, {"pred", obj(3)}, {"type_info", "st_wo_d"}, {"qid", 1}});
+    writeFileAtomic(path("attr_m3d.json"), m3d.dump());
+    for (const char* benchmark : {"scanrefer", "multi3drefer"}) {
+        const std::string pred = path(std::string("attr_") + (benchmark[0] == 's' ? "scanrefer" : "m3d") + ".json");
+        ScorePredictionsOptions o = grounding(benchmark, pred, path("attr_props.json"));
+        o.gtBoxesPath = path("attr_gt.json");
+        const std::string fromJson = scorePredictions(o).json;
+        o.proposalsPath = path("scannet_mask3d_val_attributes.pt");
+        o.gtBoxesPath = path("scannet_val_attributes.pt");
+        QCOMPARE(scorePredictions(o).json, fromJson);
+        if (benchmark[0] == 's') QVERIFY(json::parse(fromJson)["scores"]["overall"]["Acc@0.5"].get<double>() < 1.0);
+    }
+    // A dict without "locs" names the file and the scene.
+    SaveValue bad = SaveValue::dict();
+    bad.set(scene, SaveValue::dict()).set("objects", SaveValue::list());
+    torchSave(path("bad_attributes.pt"), bad);
+    ScorePredictionsOptions o = grounding("scanrefer", path("attr_scanrefer.json"), path("bad_attributes.pt"));
+    QCOMPARE(errorOf([&] { scorePredictions(o); }), path("bad_attributes.pt") + ": " + scene + ": missing \"locs\"");
 }
 
 QTEST_GUILESS_MAIN(TestScorePredictions)
