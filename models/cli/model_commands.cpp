@@ -1,6 +1,7 @@
 #include "models/cli/model_commands.h"
 
 #include "models/cli/extract_command.h"
+#include "models/cli/lora_command.h"
 
 #include <torch/torch.h>
 
@@ -328,6 +329,7 @@ void registerModelCommands(CommandRegistry& registry) {
     registry.add({"weights", "list (and check) the tensors of a safetensors file", runWeights});
     registry.add({"bench", "measure a neural component here (bench llm: time to first token, tokens/s, peak RSS; bench extract: per-stage times)", runBench});
     registerExtractCommand(registry);
+    registerLoraCommand(registry);
     registry.add({"chat-llm", "chat with a LLaMA / Vicuna model in the terminal (Vicuna v1.1 template, streamed)", runChat});
 }
 

@@ -13,6 +13,7 @@
 #include "models/llm/llama_model.h"
 #include "models/llm/lora.h"
 #include "models/weights/torch_weights.h"
+#include "support/test_support.h"
 
 using namespace inst3d;
 
@@ -74,6 +75,22 @@ private Q_SLOTS:
         model->mergeLora();
         QVERIFY(model->loraConfig() == nullptr);
         QVERIFY2(maxDiff(model->forward(kIds, 0)[0], ref) < 1e-4, "merged");
+    }
+
+    void mergeVerbWritesAPlainFolder() {
+        const std::string out = tmp("merged");
+        std::string stdout_, stderr_;
+        QCOMPARE(test::runInst3d({"lora-merge", "--model", kData + "tiny-llama-mha", "--adapter",
+                                  kData + "tiny-llama-mha-lora", "--out", out},
+                                 &stdout_, &stderr_),
+                 0);
+        QVERIFY2(stdout_.find("merged LoRA r=4") != std::string::npos, stdout_.c_str());
+        // The merged folder loads as a plain model and gives the reference's adapted logits.
+        auto merged = LlamaModel::load(out);
+        QVERIFY(merged->loraConfig() == nullptr);
+        nlohmann::json g = nlohmann::json::parse(readTextFile(kData + "tiny-llama-mha-lora/golden.json"));
+        QVERIFY(maxDiff(merged->forward(kIds, 0)[0], jsonTensor(g["logits"])) < 1e-4);
+        QVERIFY(test::runInst3d({"lora-merge", "--model", kData + "tiny-llama-mha", "--out", out}, &stdout_, &stderr_) == 2);
     }
 
     void mergeEqualsUnmerged() {
