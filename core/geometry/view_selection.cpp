@@ -26,6 +26,7 @@ ViewSelectionOptions ViewSelectionOptions::fromConfig(const Config& config) {
     o.depthThreshold = configDouble(config, "views.depth_threshold", o.depthThreshold);
     o.cropLevels = configInt(config, "views.crop_levels", o.cropLevels);
     o.cropExpansion = configDouble(config, "views.crop_expansion", o.cropExpansion);
+    if (config.has("views.reference_intrinsics")) o.referenceIntrinsics = config.getBool("views.reference_intrinsics");
     if (o.topK < 1 || o.frameStride < 1 || o.cropLevels < 1 || !(o.depthThreshold >= 0) || !(o.cropExpansion >= 0))
         throw Error("config", "views: top_k, frame_stride and crop_levels must be >= 1, depth_threshold and "
                               "crop_expansion >= 0");
@@ -73,7 +74,9 @@ ViewSelector::ViewSelector(const Scene& scene, ViewSelectionOptions options)
     if (!scene.frames || scene.frames->numFrames() == 0)
         fail(scene.sourcePath, "the scene has no RGB-D frames, so no views can be selected");
     const Intrinsics depth = scene.frames->depthIntrinsics();
-    intrinsics_ = adaptIntrinsicsOpenMask3D(scene.frames->colorIntrinsics(), depth.width, depth.height);
+    intrinsics_ = options_.referenceIntrinsics
+                      ? adaptIntrinsicsOpenMask3D(scene.frames->colorIntrinsics(), depth.width, depth.height)
+                      : depth;
     depthShift_ = scene.frames->depthShift();
 }
 

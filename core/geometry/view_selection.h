@@ -38,9 +38,13 @@ struct ViewSelectionOptions {
     double depthThreshold = 0.2;   // meters between projected z and measured depth (vis_threshold)
     int cropLevels = 3;            // multi-level crops per view (num_of_levels)
     double cropExpansion = 0.1;    // per level, fraction of the box size (multi_level_expansion_ratio)
+    // true: the color intrinsics adapted to the depth size with the reference's axis-quirky formula
+    // (adaptIntrinsicsOpenMask3D), so views match the released features bit for bit; false: the
+    // scene's own depth intrinsics (ScanNet's intrinsic_depth.txt), geometrically right.
+    bool referenceIntrinsics = true;
 
     // `views.top_k`, `views.frame_stride`, `views.depth_threshold`, `views.crop_levels`,
-    // `views.crop_expansion`; missing keys keep the defaults above.
+    // `views.crop_expansion`, `views.reference_intrinsics`; missing keys keep the defaults above.
     static ViewSelectionOptions fromConfig(const Config& config);
 };
 

@@ -191,8 +191,20 @@ void TestViewSelection::optionsFromConfig() {
     QCOMPARE(d.depthThreshold, 0.2);
     QCOMPARE(d.cropLevels, 3);
     QCOMPARE(d.cropExpansion, 0.1);
-    config.applyOverrides({"views.top_k=7", "views.frame_stride=2", "views.depth_threshold=0.05"});
+    QVERIFY(d.referenceIntrinsics);
+    config.applyOverrides({"views.top_k=7", "views.frame_stride=2", "views.depth_threshold=0.05",
+                           "views.reference_intrinsics=false"});
     ViewSelectionOptions o = ViewSelectionOptions::fromConfig(config);
+    QVERIFY(!o.referenceIntrinsics);
+    // The reference's rescaling by default; the scene's own depth intrinsics when switched off.
+    const Intrinsics quirky = ViewSelector(scene_, d).intrinsics(), depth = ViewSelector(scene_, o).intrinsics();
+    const Intrinsics fileDepth = scene_.frames->depthIntrinsics();
+    QCOMPARE(depth.fx, fileDepth.fx);
+    QCOMPARE(depth.cy, fileDepth.cy);
+    const Intrinsics expected = adaptIntrinsicsOpenMask3D(scene_.frames->colorIntrinsics(), 80, 60);
+    QCOMPARE(quirky.fx, expected.fx);
+    QCOMPARE(quirky.cy, expected.cy);
+    QVERIFY(quirky.cy != fileDepth.cy);  // the quirk really differs here (cy scaled by a width ratio)
     QCOMPARE(o.topK, 7);
     QCOMPARE(o.frameStride, 2);
     QCOMPARE(o.depthThreshold, 0.05);
