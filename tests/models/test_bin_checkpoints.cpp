@@ -16,6 +16,7 @@
 #include "models/weights/checkpoint_files.h"
 #include "models/weights/torch_weights.h"
 #include "support/test_support.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
@@ -36,11 +37,7 @@ class BinCheckpointsTest : public QObject {
 
 private:
     QTemporaryDir dir_;
-    std::string tmp(const std::string& name) {
-        std::string d = dir_.filePath(QString::fromStdString(name)).toStdString();
-        QDir().mkpath(QString::fromStdString(d));
-        return d;
-    }
+    std::string tmp(const std::string& name) { return test::makeSubdir(dir_, name); }
     static void copy(const std::string& from, const std::string& to) { writeFileAtomic(to, readTextFile(from)); }
 
 private Q_SLOTS:

@@ -16,6 +16,7 @@
 #include "models/vision/clip_vision.h"
 #include "models/weights/torch_weights.h"
 #include "support/test_support.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
@@ -54,18 +55,11 @@ torch::Tensor goldenTensor(const std::string& name) {
 
 ClipPreprocessConfig preprocessFor(const nlohmann::json& j) { return ClipPreprocessConfig::fromJson(j.dump(), "golden.json", {}); }
 
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 torch::Tensor asTensor(const std::vector<float>& v, std::vector<int64_t> shape) {
     return torch::tensor(v).reshape(shape);
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> readAll(const std::string& file) {
-    auto f = std::make_shared<SafetensorsFile>(file);
-    std::vector<std::pair<std::string, torch::Tensor>> out;
-    for (const TensorInfo& t : f->tensors()) out.emplace_back(t.name, loadTensor(f, t.name).clone());
-    return out;
-}
 }  // namespace
 
 class ClipTest : public QObject {
@@ -73,11 +67,7 @@ class ClipTest : public QObject {
 
 private:
     QTemporaryDir dir_;
-    std::string tmp(const std::string& name) {
-        std::string d = dir_.filePath(QString::fromStdString(name)).toStdString();
-        QDir().mkpath(QString::fromStdString(d));
-        return d;
-    }
+    std::string tmp(const std::string& name) { return test::makeSubdir(dir_, name); }
 
 private Q_SLOTS:
     void sourceImagesMatchReference() {
@@ -122,7 +112,7 @@ private Q_SLOTS:
             const auto& im = g["images"][i];
             ImageRGB8 img = sourceImage(im["width"], im["height"]);
             torch::Tensor p = asTensor(clipPreprocess(img, tinyCfg), {3, 56, 56});
-            QVERIFY2(torch::equal(p, tiny[int64_t(i)]), qPrintable(QString::number(maxDiff(p, tiny[int64_t(i)]))));
+            QVERIFY2(torch::equal(p, tiny[int64_t(i)]), qPrintable(QString::number(test::maxDiff(p, tiny[int64_t(i)]))));
             std::vector<float> full = clipPreprocess(img, vitl);  // [3, 336, 336]
             QCOMPARE(sha(full.data(), full.size() * sizeof(float)), im["pixels336_sha256"].get<std::string>());
             torch::Tensor every12 = asTensor(full, {3, 336, 336}).slice(1, 0, 336, 12).slice(2, 0, 336, 12);
@@ -140,10 +130,10 @@ private Q_SLOTS:
         QCOMPARE(model->preprocessing().shortestEdge, 56);
         torch::Tensor last;
         torch::Tensor embeds = model->imageFeatures(goldenTensor("pixel_values"), &last);  // [N, 32]
-        double d = maxDiff(embeds, goldenTensor("image_embeds"));
+        double d = test::maxDiff(embeds, goldenTensor("image_embeds"));
         qInfo("max |image_embeds - reference| = %.3g", d);
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
-        QVERIFY(maxDiff(last, goldenTensor("last_hidden_state")) < 1e-4);
+        QVERIFY(test::maxDiff(last, goldenTensor("last_hidden_state")) < 1e-4);
 
         // End to end through the CropEncoder: preprocessing + model + L2 normalisation, batches of 4.
         ClipCropEncoder enc(ClipVision::load(kModel), "clip", "test", 4);
@@ -154,7 +144,7 @@ private Q_SLOTS:
         torch::Tensor ref = goldenTensor("features");
         for (size_t i = 0; i < feats.size(); ++i) {
             torch::Tensor f = torch::tensor(feats[i]);
-            QVERIFY2(maxDiff(f, ref[int64_t(i)]) < 1e-4, qPrintable(QString::number(i)));
+            QVERIFY2(test::maxDiff(f, ref[int64_t(i)]) < 1e-4, qPrintable(QString::number(i)));
             QVERIFY(std::abs(f.norm().item<double>() - 1.0) < 1e-5);
         }
     }
@@ -173,7 +163,7 @@ private Q_SLOTS:
         QCOMPARE(parsed.hiddenSize, int64_t(64));
         QCOMPARE(parsed.numLayers, int64_t(2));
 
-        auto tensors = readAll(kModel + "/model.safetensors");
+        auto tensors = test::readAllTensors(kModel + "/model.safetensors");
         tensors.emplace_back("text_model.embeddings.token_embedding.weight", torch::randn({10, 16}));
         tensors.emplace_back("text_projection.weight", torch::randn({32, 16}));
         tensors.emplace_back("logit_scale", torch::tensor(2.6592f));
@@ -193,7 +183,7 @@ private Q_SLOTS:
         QCOMPARE(model->preprocessing().cropHeight, 56);
         QVERIFY(endsWith(model->weightsPath(), "model.safetensors.index.json"));
         torch::Tensor e = model->imageFeatures(goldenTensor("pixel_values"));
-        QVERIFY2(maxDiff(e, goldenTensor("image_embeds")) < 2e-2, qPrintable(QString::number(maxDiff(e, goldenTensor("image_embeds")))));
+        QVERIFY2(test::maxDiff(e, goldenTensor("image_embeds")) < 2e-2, qPrintable(QString::number(test::maxDiff(e, goldenTensor("image_embeds")))));
     }
 
     void configAndPreprocessorForms() {
@@ -230,7 +220,7 @@ private Q_SLOTS:
     void misshapenOrMissingTensorErrors() {
         std::string d = tmp("misshapen");
         writeFileAtomic(d + "/config.json", readTextFile(kModel + "/config.json"));
-        auto tensors = readAll(kModel + "/model.safetensors");
+        auto tensors = test::readAllTensors(kModel + "/model.safetensors");
         for (auto& [n, t] : tensors)
             if (n == "vision_model.encoder.layers.1.mlp.fc1.weight") t = t.t().contiguous();
         saveTensors(d + "/model.safetensors", tensors);
@@ -242,7 +232,7 @@ private Q_SLOTS:
 
         std::string m = tmp("missing");
         writeFileAtomic(m + "/config.json", readTextFile(kModel + "/config.json"));
-        tensors = readAll(kModel + "/model.safetensors");
+        tensors = test::readAllTensors(kModel + "/model.safetensors");
         tensors.erase(std::remove_if(tensors.begin(), tensors.end(), [](auto& p) { return p.first == "visual_projection.weight"; }),
                       tensors.end());
         saveTensors(m + "/model.safetensors", tensors);
@@ -273,8 +263,8 @@ private Q_SLOTS:
         std::vector<ImageRGB8> crops = {sourceImage(30, 20), sourceImage(64, 64), sourceImage(13, 90)};
         auto fa = a->encode(crops), fb = b->encode(crops), fc = c->encode(crops);
         for (size_t i = 0; i < crops.size(); ++i) {
-            QVERIFY(maxDiff(torch::tensor(fa[i]), torch::tensor(fb[i])) < 1e-5);
-            QVERIFY(maxDiff(torch::tensor(fa[i]), torch::tensor(fc[i])) > 1e-3);
+            QVERIFY(test::maxDiff(torch::tensor(fa[i]), torch::tensor(fb[i])) < 1e-5);
+            QVERIFY(test::maxDiff(torch::tensor(fa[i]), torch::tensor(fc[i])) > 1e-3);
         }
         // The random model's weights round-trip through its HF layout.
         std::string d = tmp("roundtrip");
@@ -285,7 +275,7 @@ private Q_SLOTS:
             {"num_attention_heads", 4}, {"projection_dim", 32}}.dump());
         ClipCropEncoder loaded(ClipVision::load(d), "clip", "x");
         auto fl = loaded.encode(crops);
-        for (size_t i = 0; i < crops.size(); ++i) QVERIFY(maxDiff(torch::tensor(fa[i]), torch::tensor(fl[i])) < 1e-6);
+        for (size_t i = 0; i < crops.size(); ++i) QVERIFY(test::maxDiff(torch::tensor(fa[i]), torch::tensor(fl[i])) < 1e-6);
     }
 };
 

@@ -15,26 +15,12 @@
 #include "models/llm/llama_model.h"
 #include "models/llm/prompt_builder.h"
 #include "support/test_support.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
 namespace {
 const std::string kData = INST3D_TEST_DATA_DIR "/llm/";
-
-torch::Tensor jsonTensor(const nlohmann::json& j) {
-    std::vector<float> flat;
-    std::vector<int64_t> shape;
-    std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& v, size_t depth) {
-        if (v.is_array()) {
-            if (shape.size() <= depth) shape.push_back(int64_t(v.size()));
-            for (const auto& e : v) walk(e, depth + 1);
-        } else {
-            flat.push_back(v.is_null() ? -std::numeric_limits<float>::infinity() : v.get<float>());
-        }
-    };
-    walk(j, 0);
-    return torch::tensor(flat).reshape(shape);
-}
 
 // Equal, with -inf in the same places.
 bool sameScores(const torch::Tensor& a, const torch::Tensor& b, double tol = 1e-6) {
@@ -64,7 +50,7 @@ private:
         auto model = LlamaModel::load(kData + name);
         nlohmann::json g = nlohmann::json::parse(readTextFile(kData + name + "/generation.json"));
         const std::vector<int64_t> ids = g["input_ids"].get<std::vector<int64_t>>();
-        const torch::Tensor embeds = jsonTensor(g["inputs_embeds"]).unsqueeze(0);  // [1, T, D]
+        const torch::Tensor embeds = test::jsonTensor(g["inputs_embeds"]).unsqueeze(0);  // [1, T, D]
         for (const auto& c : g["beam"]) {
             GenerationConfig cfg;
             cfg.numBeams = c["num_beams"];
@@ -105,12 +91,12 @@ private Q_SLOTS:
 
     void processorsMatchReference() {
         nlohmann::json f = nlohmann::json::parse(readTextFile(kData + "tiny-llama-mha/generation.json"))["filters"];
-        torch::Tensor scores = jsonTensor(f["scores"]);                            // [3, 12]
-        torch::Tensor hist = jsonTensor(f["history"]).to(torch::kInt64);           // [3, 4]
-        QVERIFY(sameScores(applyRepetitionPenalty(scores, hist, 2.0), jsonTensor(f["repetition_penalty_2"])));
-        QVERIFY(sameScores(applyTopK(scores, 3), jsonTensor(f["top_k_3"])));
+        torch::Tensor scores = test::jsonTensor(f["scores"]);                            // [3, 12]
+        torch::Tensor hist = test::jsonTensor(f["history"]).to(torch::kInt64);           // [3, 4]
+        QVERIFY(sameScores(applyRepetitionPenalty(scores, hist, 2.0), test::jsonTensor(f["repetition_penalty_2"])));
+        QVERIFY(sameScores(applyTopK(scores, 3), test::jsonTensor(f["top_k_3"])));
         for (const auto& c : f["top_p"])
-            QVERIFY2(sameScores(applyTopP(scores, c["p"], c["min_keep"]), jsonTensor(c["out"])),
+            QVERIFY2(sameScores(applyTopP(scores, c["p"], c["min_keep"]), test::jsonTensor(c["out"])),
                      qPrintable(QString("top_p %1 min_keep %2").arg(c["p"].get<double>()).arg(c["min_keep"].get<int>())));
     }
 

@@ -13,37 +13,13 @@
 #include "models/llm/llama_config.h"
 #include "models/llm/llama_model.h"
 #include "models/weights/torch_weights.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
 namespace {
 const std::string kData = INST3D_TEST_DATA_DIR "/llm/";
 
-using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
-
-Tensors readAll(const std::string& file) {
-    auto f = std::make_shared<SafetensorsFile>(file);
-    Tensors out;
-    for (const TensorInfo& t : f->tensors()) out.emplace_back(t.name, loadTensor(f, t.name).clone());
-    return out;
-}
-
-torch::Tensor jsonTensor(const nlohmann::json& j) {
-    std::vector<float> flat;
-    std::vector<int64_t> shape;
-    std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& v, size_t depth) {
-        if (v.is_array()) {
-            if (shape.size() <= depth) shape.push_back(int64_t(v.size()));
-            for (const auto& e : v) walk(e, depth + 1);
-        } else {
-            flat.push_back(v.get<float>());
-        }
-    };
-    walk(j, 0);
-    return torch::tensor(flat).reshape(shape);
-}
-
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 }  // namespace
 
 class LlamaTest : public QObject {
@@ -51,11 +27,7 @@ class LlamaTest : public QObject {
 
 private:
     QTemporaryDir dir_;
-    std::string tmp(const std::string& name) {
-        std::string d = dir_.filePath(QString::fromStdString(name)).toStdString();
-        QDir().mkpath(QString::fromStdString(d));
-        return d;
-    }
+    std::string tmp(const std::string& name) { return test::makeSubdir(dir_, name); }
 
     void checkGolden(const std::string& name) {
         auto model = LlamaModel::load(kData + name);
@@ -63,12 +35,12 @@ private:
         std::vector<int64_t> ids = g["input_ids"].get<std::vector<int64_t>>();
         std::vector<torch::Tensor> hidden;
         torch::Tensor logits = model->forward(torch::tensor(ids).unsqueeze(0), 0, &hidden);  // [1, T, V]
-        double d = maxDiff(logits[0], jsonTensor(g["logits"]));
+        double d = test::maxDiff(logits[0], test::jsonTensor(g["logits"]));
         qInfo("%s: max |logits - reference| = %.3g", name.c_str(), d);
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
         QCOMPARE(hidden.size(), g["hidden_states"].size());
         for (size_t i = 0; i < hidden.size(); ++i)
-            QVERIFY2(maxDiff(hidden[i][0], jsonTensor(g["hidden_states"][i])) < 1e-4, qPrintable(QString::number(i)));
+            QVERIFY2(test::maxDiff(hidden[i][0], test::jsonTensor(g["hidden_states"][i])) < 1e-4, qPrintable(QString::number(i)));
         std::vector<int64_t> greedy = model->generateGreedy(ids, 8);
         QCOMPARE(greedy, g["greedy_new_ids"].get<std::vector<int64_t>>());
     }
@@ -109,7 +81,7 @@ private Q_SLOTS:
             model->allocateCache(1, 16);
             std::vector<torch::Tensor> parts = {model->forward(ids.slice(1, 0, 4), 0)};  // a 4-token prefill
             for (int64_t t = 4; t < 9; ++t) parts.push_back(model->forward(ids.slice(1, t, t + 1), t));
-            double d = maxDiff(torch::cat(parts, 1), full);
+            double d = test::maxDiff(torch::cat(parts, 1), full);
             QVERIFY2(d < 1e-5, qPrintable(QString::fromStdString(name) + " " + QString::number(d)));
         }
     }
@@ -119,22 +91,22 @@ private Q_SLOTS:
         torch::Tensor ids = torch::tensor({{1, 5, 9, 33}, {1, 60, 2, 7}}, torch::kInt64);  // [2, 4]
         torch::Tensor batched = model->forward(ids, 0);
         torch::Tensor viaEmbeds = model->forwardEmbeds(model->embed(ids), 0);
-        QVERIFY(maxDiff(batched, viaEmbeds) == 0);
+        QVERIFY(test::maxDiff(batched, viaEmbeds) == 0);
         torch::Tensor second = model->forward(ids.slice(0, 1, 2), 0);
-        QVERIFY(maxDiff(batched.slice(0, 1, 2), second) < 1e-5);
+        QVERIFY(test::maxDiff(batched.slice(0, 1, 2), second) < 1e-5);
         // Spliced embeddings (what object tokens do): a foreign vector changes only later positions.
         torch::Tensor e = model->embed(ids.slice(0, 0, 1)).clone();  // [1, 4, D]
         e.index_put_({0, 2}, torch::randn({model->config().hiddenSize}));
         torch::Tensor spliced = model->forwardEmbeds(e, 0);
-        QVERIFY(maxDiff(spliced.slice(1, 0, 2), batched.slice(0, 0, 1).slice(1, 0, 2)) < 1e-5);
-        QVERIFY(maxDiff(spliced.slice(1, 2, 4), batched.slice(0, 0, 1).slice(1, 2, 4)) > 1e-3);
+        QVERIFY(test::maxDiff(spliced.slice(1, 0, 2), batched.slice(0, 0, 1).slice(1, 0, 2)) < 1e-5);
+        QVERIFY(test::maxDiff(spliced.slice(1, 2, 4), batched.slice(0, 0, 1).slice(1, 2, 4)) > 1e-3);
     }
 
     void gqaEqualsMhaWithRepeatedKvHeads() {
         // The GQA fixture rewritten as MHA: kv head j copied to query heads 2j and 2j+1.
         std::string d = tmp("gqa-as-mha");
         LlamaConfig cfg = LlamaConfig::load(kData + "tiny-llama-gqa/config.json");
-        Tensors tensors = readAll(kData + "tiny-llama-gqa/model.safetensors");
+        test::Tensors tensors = test::readAllTensors(kData + "tiny-llama-gqa/model.safetensors");
         for (auto& [name, t] : tensors)
             if (name.find("k_proj") != std::string::npos || name.find("v_proj") != std::string::npos)
                 t = t.view({cfg.numKvHeads, cfg.headDim, -1}).repeat_interleave(cfg.numHeads / cfg.numKvHeads, 0)
@@ -147,13 +119,13 @@ private Q_SLOTS:
         auto gqa = LlamaModel::load(kData + "tiny-llama-gqa");
         auto mha = LlamaModel::load(d);
         QCOMPARE(gqa->config().numKvHeads, kv);
-        QVERIFY(maxDiff(gqa->forward(ids, 0), mha->forward(ids, 0)) < 1e-5);
+        QVERIFY(test::maxDiff(gqa->forward(ids, 0), mha->forward(ids, 0)) < 1e-5);
     }
 
     void shardsAndHalfPrecision() {
         std::string d = tmp("sharded");
-        Tensors tensors = readAll(kData + "tiny-llama-mha/model.safetensors");
-        Tensors a(tensors.begin(), tensors.begin() + tensors.size() / 2), b(tensors.begin() + tensors.size() / 2, tensors.end());
+        test::Tensors tensors = test::readAllTensors(kData + "tiny-llama-mha/model.safetensors");
+        test::Tensors a(tensors.begin(), tensors.begin() + tensors.size() / 2), b(tensors.begin() + tensors.size() / 2, tensors.end());
         for (auto& [n, t] : b) t = t.to(torch::kFloat16);  // the second shard in fp16, as hub files are
         saveTensors(d + "/model-00001-of-00002.safetensors", a);
         saveTensors(d + "/model-00002-of-00002.safetensors", b);
@@ -164,11 +136,11 @@ private Q_SLOTS:
         writeFileAtomic(d + "/config.json", readTextFile(kData + "tiny-llama-mha/config.json"));
         torch::Tensor ids = torch::tensor({1, 17, 42, 5, 63}, torch::kInt64).unsqueeze(0);
         torch::Tensor ref = LlamaModel::load(kData + "tiny-llama-mha")->forward(ids, 0);
-        QVERIFY(maxDiff(LlamaModel::load(d)->forward(ids, 0), ref) < 5e-2);  // fp16 rounding of half the weights
+        QVERIFY(test::maxDiff(LlamaModel::load(d)->forward(ids, 0), ref) < 5e-2);  // fp16 rounding of half the weights
         // bf16 compute: close to fp32, same greedy tokens on this model.
         torch::Tensor bf = LlamaModel::load(kData + "tiny-llama-mha", LlmDType::BF16)->forward(ids, 0);
         QCOMPARE(bf.scalar_type(), torch::kFloat32);
-        QVERIFY2(maxDiff(bf, ref) < 0.25, qPrintable(QString::number(maxDiff(bf, ref))));
+        QVERIFY2(test::maxDiff(bf, ref) < 0.25, qPrintable(QString::number(test::maxDiff(bf, ref))));
         QVERIFY(torch::equal(bf.argmax(-1), ref.argmax(-1)));
 
         // A tensor missing from the index and from its shard; a misshapen tensor.

@@ -14,28 +14,13 @@
 #include "models/llm/lora.h"
 #include "models/weights/torch_weights.h"
 #include "support/test_support.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
 namespace {
 const std::string kData = INST3D_TEST_DATA_DIR "/llm/";
 
-torch::Tensor jsonTensor(const nlohmann::json& j) {
-    std::vector<float> flat;
-    std::vector<int64_t> shape;
-    std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& v, size_t depth) {
-        if (v.is_array()) {
-            if (shape.size() <= depth) shape.push_back(int64_t(v.size()));
-            for (const auto& e : v) walk(e, depth + 1);
-        } else {
-            flat.push_back(v.get<float>());
-        }
-    };
-    walk(j, 0);
-    return torch::tensor(flat).reshape(shape);
-}
-
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // Random non-zero B so that the adapter changes the logits (B starts at zero).
 void randomiseB(LlamaModel& m) {
@@ -66,15 +51,15 @@ private Q_SLOTS:
         nlohmann::json g = nlohmann::json::parse(readTextFile(kData + "tiny-llama-mha-lora/golden.json"));
         QCOMPARE(g["input_ids"].get<std::vector<int64_t>>(), std::vector<int64_t>(kIds[0].data_ptr<int64_t>(),
                                                                                   kIds[0].data_ptr<int64_t>() + 8));
-        torch::Tensor ref = jsonTensor(g["logits"]);
+        torch::Tensor ref = test::jsonTensor(g["logits"]);
         torch::Tensor logits = model->forward(kIds, 0)[0];
-        double d = maxDiff(logits, ref);
-        qInfo("adapter: max |logits - reference| = %.3g (adapter moves logits by %.3g)", d, maxDiff(base[0], ref));
+        double d = test::maxDiff(logits, ref);
+        qInfo("adapter: max |logits - reference| = %.3g (adapter moves logits by %.3g)", d, test::maxDiff(base[0], ref));
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
-        QVERIFY(maxDiff(base[0], ref) > 0.1);
+        QVERIFY(test::maxDiff(base[0], ref) > 0.1);
         model->mergeLora();
         QVERIFY(model->loraConfig() == nullptr);
-        QVERIFY2(maxDiff(model->forward(kIds, 0)[0], ref) < 1e-4, "merged");
+        QVERIFY2(test::maxDiff(model->forward(kIds, 0)[0], ref) < 1e-4, "merged");
     }
 
     void mergeVerbWritesAPlainFolder() {
@@ -89,7 +74,7 @@ private Q_SLOTS:
         auto merged = LlamaModel::load(out);
         QVERIFY(merged->loraConfig() == nullptr);
         nlohmann::json g = nlohmann::json::parse(readTextFile(kData + "tiny-llama-mha-lora/golden.json"));
-        QVERIFY(maxDiff(merged->forward(kIds, 0)[0], jsonTensor(g["logits"])) < 1e-4);
+        QVERIFY(test::maxDiff(merged->forward(kIds, 0)[0], test::jsonTensor(g["logits"])) < 1e-4);
         QVERIFY(test::runInst3d({"lora-merge", "--model", kData + "tiny-llama-mha", "--out", out}, &stdout_, &stderr_) == 2);
     }
 
@@ -99,21 +84,21 @@ private Q_SLOTS:
             LoraConfig c;
             c.r = 8;
             model->enableLora(c, 7);
-            QVERIFY2(maxDiff(model->forward(kIds, 0), LlamaModel::load(kData + name)->forward(kIds, 0)) == 0,
+            QVERIFY2(test::maxDiff(model->forward(kIds, 0), LlamaModel::load(kData + name)->forward(kIds, 0)) == 0,
                      "B = 0 must leave the model unchanged");
             randomiseB(*model);
             torch::Tensor lora = model->forward(kIds, 0);
             model->mergeLora();
             // fp32 rounding of a different summation order, relative to the logits' scale.
-            double d = maxDiff(model->forward(kIds, 0), lora), scale = lora.abs().max().item<double>();
+            double d = test::maxDiff(model->forward(kIds, 0), lora), scale = lora.abs().max().item<double>();
             qInfo("%s: max |merged - unmerged| = %.3g (max |logit| %.3g)", name.c_str(), d, scale);
             QVERIFY2(d < 1e-5 * std::max(1.0, scale), qPrintable(QString::number(d)));
         }
         // The checkpoint files are untouched by merging (new tensors, not writes into the mapping).
         auto fresh = LlamaModel::load(kData + "tiny-llama-mha");
         nlohmann::json g = nlohmann::json::parse(readTextFile(kData + "tiny-llama-mha/golden.json"));
-        QVERIFY(maxDiff(fresh->forward(torch::tensor(g["input_ids"].get<std::vector<int64_t>>()).unsqueeze(0), 0)[0],
-                        jsonTensor(g["logits"])) < 1e-4);
+        QVERIFY(test::maxDiff(fresh->forward(torch::tensor(g["input_ids"].get<std::vector<int64_t>>()).unsqueeze(0), 0)[0],
+                        test::jsonTensor(g["logits"])) < 1e-4);
     }
 
     void saveLoadRoundTrip() {
@@ -140,7 +125,7 @@ private Q_SLOTS:
         QCOMPARE(b.sizes().vec(), (std::vector<int64_t>{model->config().hiddenSize, 4}));
         auto again = LlamaModel::load(kData + "tiny-llama-gqa");
         loadLoraAdapter(*again, out);
-        QCOMPARE(maxDiff(again->forward(kIds, 0), model->forward(kIds, 0)), 0.0);
+        QCOMPARE(test::maxDiff(again->forward(kIds, 0), model->forward(kIds, 0)), 0.0);
 
         // A tensor missing from the file is named in the error.
         auto other = LlamaModel::load(kData + "tiny-llama-gqa");
@@ -167,10 +152,10 @@ private Q_SLOTS:
         model->enableLora(c, 2);
         randomiseB(*model);
         torch::Tensor ref = model->forward(kIds, 0);                      // [1, 8, V]
-        QVERIFY(maxDiff(model->forwardTrain(kIds, nullptr, false).detach(), ref) < 1e-5);
+        QVERIFY(test::maxDiff(model->forwardTrain(kIds, nullptr, false).detach(), ref) < 1e-5);
         // Dropout acts only in training mode.
         torch::manual_seed(0);
-        QVERIFY(maxDiff(model->forwardTrain(kIds, nullptr, true).detach(), ref) > 1e-3);
+        QVERIFY(test::maxDiff(model->forwardTrain(kIds, nullptr, true).detach(), ref) > 1e-3);
 
         // Right padding: the real positions of a padded row equal the unpadded sequence.
         torch::Tensor shortIds = kIds.slice(1, 0, 5);                     // [1, 5]
@@ -178,8 +163,8 @@ private Q_SLOTS:
         torch::Tensor mask = torch::ones({2, 8}, torch::kInt64);
         mask.index_put_({1, torch::indexing::Slice(5, 8)}, 0);
         torch::Tensor padded = model->forwardTrain(batch, &mask, false).detach();  // [2, 8, V]
-        QVERIFY(maxDiff(padded[0], ref[0]) < 1e-5);
-        QVERIFY(maxDiff(padded[1].slice(0, 0, 5), model->forward(shortIds, 0)[0]) < 1e-5);
+        QVERIFY(test::maxDiff(padded[0], ref[0]) < 1e-5);
+        QVERIFY(test::maxDiff(padded[1].slice(0, 0, 5), model->forward(shortIds, 0)[0]) < 1e-5);
 
         // Gradients reach LoRA A and B, never the frozen weights.
         torch::Tensor loss = model->forwardTrain(kIds, nullptr, false).logsumexp(-1).sum();

@@ -14,45 +14,21 @@
 #include "models/vision/uni3d.h"
 #include "models/weights/torch_weights.h"
 #include "support/test_support.h"
+#include "support/torch_test_support.h"
 
 using namespace inst3d;
 
 namespace {
 const std::string kData = INST3D_TEST_DATA_DIR "/uni3d/";
 
-using Tensors = std::vector<std::pair<std::string, torch::Tensor>>;
-
-Tensors readAll(const std::string& file) {
-    auto f = std::make_shared<SafetensorsFile>(file);
-    Tensors out;
-    for (const TensorInfo& t : f->tensors()) out.emplace_back(t.name, loadTensor(f, t.name).clone());
-    return out;
-}
-
-torch::Tensor jsonTensor(const nlohmann::json& j, torch::ScalarType type = torch::kFloat32) {
-    std::vector<double> flat;
-    std::vector<int64_t> shape;
-    std::function<void(const nlohmann::json&, size_t)> walk = [&](const nlohmann::json& v, size_t depth) {
-        if (v.is_array()) {
-            if (shape.size() <= depth) shape.push_back(int64_t(v.size()));
-            for (const auto& e : v) walk(e, depth + 1);
-        } else {
-            flat.push_back(v.get<double>());
-        }
-    };
-    walk(j, 0);
-    return torch::tensor(flat, torch::kFloat64).reshape(shape).to(type);
-}
-
-double maxDiff(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 nlohmann::json golden(const std::string& name) { return nlohmann::json::parse(readTextFile(kData + name + ".json")); }
 
 // Renames every key (drop returns "" to leave a tensor out) and writes the copy.
 std::string rewrite(const std::string& from, const std::string& to, const std::function<std::string(const std::string&)>& rename,
                     const std::function<torch::Tensor(const std::string&, torch::Tensor)>& change = {}) {
-    Tensors out;
-    for (auto& [name, t] : readAll(from)) {
+    test::Tensors out;
+    for (auto& [name, t] : test::readAllTensors(from)) {
         std::string n = rename(name);
         if (!n.empty()) out.emplace_back(n, change ? change(name, t) : t);
     }
@@ -80,10 +56,10 @@ private:
 
         // Clouds given directly to encode(): B = 2, points inside FPS's skip ball (index 0 of cloud 1).
         const nlohmann::json& cloud = g["cases"]["cloud"];
-        torch::Tensor xyz = jsonTensor(cloud["xyz"]), rgb = jsonTensor(cloud["rgb"]);  // [2, 300, 3]
-        QVERIFY(torch::equal(model->fpsIndices(xyz), jsonTensor(cloud["fps"], torch::kInt64)));
+        torch::Tensor xyz = test::jsonTensor(cloud["xyz"]), rgb = test::jsonTensor(cloud["rgb"]);  // [2, 300, 3]
+        QVERIFY(torch::equal(model->fpsIndices(xyz), test::jsonTensor(cloud["fps"], torch::kInt64)));
         torch::Tensor emb = model->encode(xyz, rgb);                                    // [2, E]
-        double d = maxDiff(emb, jsonTensor(cloud["embedding"]));
+        double d = test::maxDiff(emb, test::jsonTensor(cloud["embedding"]));
         qInfo("%s cloud: max |embedding - reference| = %.3g", name.c_str(), d);
         QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
 
@@ -100,12 +76,12 @@ private:
             Uni3dInput in = prepareUni3dInstance(raw, col, model->config().groupSize);
             torch::Tensor px = torch::from_blob(in.xyz.data(), {1, in.numPoints, 3}, torch::kFloat32).clone();
             torch::Tensor pc = torch::from_blob(in.rgb.data(), {1, in.numPoints, 3}, torch::kFloat32).clone();
-            QVERIFY2(maxDiff(px[0], jsonTensor(inst["xyz"])) < 1e-6, c);
-            QVERIFY2(maxDiff(pc[0], jsonTensor(inst["rgb"])) < 1e-7, c);
-            QVERIFY2(torch::equal(model->fpsIndices(px), jsonTensor(inst["fps"], torch::kInt64)), c);
+            QVERIFY2(test::maxDiff(px[0], test::jsonTensor(inst["xyz"])) < 1e-6, c);
+            QVERIFY2(test::maxDiff(pc[0], test::jsonTensor(inst["rgb"])) < 1e-7, c);
+            QVERIFY2(torch::equal(model->fpsIndices(px), test::jsonTensor(inst["fps"], torch::kInt64)), c);
             std::vector<float> e = model->encodeInstance(raw, col);
             QCOMPARE(int64_t(e.size()), model->config().embedDim);
-            double di = maxDiff(torch::tensor(e), jsonTensor(inst["embedding"])[0]);
+            double di = test::maxDiff(torch::tensor(e), test::jsonTensor(inst["embedding"])[0]);
             qInfo("%s %s: max |embedding - reference| = %.3g", name.c_str(), c, di);
             QVERIFY2(di < 1e-4, qPrintable(QString(c) + " " + QString::number(di)));
         }
@@ -146,7 +122,7 @@ private Q_SLOTS:
         // tiny.safetensors has module.point_encoder.* keys; tiny-l.safetensors point_encoder.*.
         Uni3dConfig cfg = Uni3dConfig::named("tiny");
         nlohmann::json g = golden("tiny");
-        torch::Tensor xyz = jsonTensor(g["cases"]["cloud"]["xyz"]), rgb = jsonTensor(g["cases"]["cloud"]["rgb"]);
+        torch::Tensor xyz = test::jsonTensor(g["cases"]["cloud"]["xyz"]), rgb = test::jsonTensor(g["cases"]["cloud"]["rgb"]);
         torch::Tensor ref = Uni3dEncoder::load(kData + "tiny.safetensors", cfg)->encode(xyz, rgb);
         std::string plain = rewrite(kData + "tiny.safetensors", tmp("plain.safetensors"),
                                     [](const std::string& n) { return dropPrefix(n, "module."); });
@@ -157,7 +133,7 @@ private Q_SLOTS:
         // fp16 weights load too (converted to fp32).
         std::string half = rewrite(kData + "tiny.safetensors", tmp("half.safetensors"), [](const std::string& n) { return n; },
                                    [](const std::string&, torch::Tensor t) { return t.is_floating_point() ? t.to(torch::kFloat16) : t; });
-        QVERIFY(maxDiff(Uni3dEncoder::load(half, cfg)->encode(xyz, rgb), ref) < 5e-2);
+        QVERIFY(test::maxDiff(Uni3dEncoder::load(half, cfg)->encode(xyz, rgb), ref) < 5e-2);
     }
 
     void loadErrors() {
