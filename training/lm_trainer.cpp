@@ -43,7 +43,7 @@ void collateLm(const std::vector<LmExample>& batch, int64_t padId, at::Tensor& i
 at::Tensor causalLmLoss(const at::Tensor& logits, const at::Tensor& labels) {
     const int64_t V = logits.size(2);
     torch::Tensor pred = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, V});  // [B*(T-1), V]: predicts t+1
-    torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});     // [B*(T-1)]
+    torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1}).to(logits.device());  // [B*(T-1)]
     return torch::nn::functional::cross_entropy(
         pred, target, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }

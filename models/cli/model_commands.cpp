@@ -123,6 +123,7 @@ int runBench(const std::vector<std::string>& argv) {
         .option("model", "DIR", "a LLaMA / Vicuna folder (config.json + safetensors)")
         .option("random-config", "NAME", "random weights of shape tiny or 7b instead of --model")
         .option("dtype", "TYPE", "f32, bf16 or f16", "f32")
+        .option("device", "DEV", "cpu, cuda or cuda:N (needs a CUDA LibTorch)", "cpu")
         .option("prompt-tokens", "P", "prompt length", "32")
         .option("new-tokens", "N", "tokens decoded after the prompt", "16")
         .option("threads", "T", "intra-op threads (default: LibTorch's choice)")
@@ -131,6 +132,7 @@ int runBench(const std::vector<std::string>& argv) {
     if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract)");
     if (args.has("model") == args.has("random-config")) throw UsageError("give --model DIR or --random-config tiny|7b");
     const LlmDType dtype = llmDTypeFromName(args.get("dtype"));
+    const std::string device = checkLlmDevice(args.get("device"));
     const int P = args.getInt("prompt-tokens"), N = args.getInt("new-tokens");
     if (P < 1 || N < 1) throw UsageError("--prompt-tokens and --new-tokens must be >= 1");
     if (args.has("threads")) torch::set_num_threads(args.getInt("threads"));
@@ -144,14 +146,14 @@ int runBench(const std::vector<std::string>& argv) {
         LlamaConfig cfg = randomConfig(args.get("random-config"));
         const int64_t bytes = parameterCount(cfg) * (dtype == LlmDType::F32 ? 4 : 2);
         const int64_t avail = memAvailableBytes();
-        if (avail > 0 && bytes > avail * 9 / 10)
+        if (device == "cpu" && avail > 0 && bytes > avail * 9 / 10)
             fail("", "random " + args.get("random-config") + " model needs " + std::to_string(bytes >> 20) + " MiB in " +
                          dtypeLabel(dtype) + ", only " + std::to_string(avail >> 20) +
                          " MiB available (try --dtype bf16)");
-        model = LlamaModel::random(cfg, dtype, seed);
+        model = LlamaModel::random(cfg, dtype, seed, device);
         what = "random " + args.get("random-config");
     } else {
-        model = LlamaModel::load(args.get("model"), dtype);
+        model = LlamaModel::load(args.get("model"), dtype, device);
         what = args.get("model");
     }
     const double initSeconds = secondsSince(t0);
@@ -174,8 +176,10 @@ int runBench(const std::vector<std::string>& argv) {
     }
     const double decodeSeconds = secondsSince(t2);
 
-    std::printf("inst3d bench llm: %s, %.2f B parameters, %s, %d prompt tokens, %d new tokens, %d threads\n\n",
-                what.c_str(), double(parameterCount(c)) / 1e9, dtypeLabel(dtype), P, N, torch::get_num_threads());
+    // Each step reads its token id back (item()), so the timings include the device's work.
+    std::printf("inst3d bench llm: %s, %.2f B parameters, %s on %s, %d prompt tokens, %d new tokens, %d threads\n\n",
+                what.c_str(), double(parameterCount(c)) / 1e9, dtypeLabel(dtype), device.c_str(), P, N,
+                torch::get_num_threads());
     std::printf("| measure | value |\n|---|---|\n");
     std::printf("| weights ready | %.2f s |\n", initSeconds);
     std::printf("| time to first token | %.3f s (prefill %.3g tokens/s) |\n", ttft, P / ttft);
@@ -229,7 +233,9 @@ private:
 };
 
 // `inst3d chat-llm --model DIR`: a terminal chat in the Vicuna v1.1 template; the whole conversation is
-// the prompt of each reply (oldest turns dropped when it no longer fits the context).
+// the prompt of each reply (oldest turns dropped when it no longer fits the context). The keys/values
+// of the part a prompt shares with the previous turn stay in the KV cache, so a turn costs its own
+// tokens, not the whole history (dropping a turn changes the prefix and recomputes once).
 int runChat(const std::vector<std::string>& argv) {
     ArgParser args("inst3d chat-llm",
                    "Chats with a LLaMA / Vicuna model on stdin/stdout, streaming each reply as it is decoded.\n"
@@ -238,6 +244,7 @@ int runChat(const std::vector<std::string>& argv) {
         .option("tokenizer", "FILE", "SentencePiece tokenizer.model (default: DIR/tokenizer.model)")
         .option("template", "NAME", "conversation template in resources/prompts/ (vicuna = vicuna_v1.1)", "vicuna_v1.1")
         .option("dtype", "TYPE", "f32, bf16 or f16", "f32")
+        .option("device", "DEV", "cpu, cuda or cuda:N (needs a CUDA LibTorch)", "cpu")
         .option("max-new-tokens", "N", "reply length limit", "256")
         .option("temperature", "T", "sample with this temperature (default: greedy)")
         .option("top-p", "P", "sampling: nucleus probability", "1.0")
@@ -245,7 +252,8 @@ int runChat(const std::vector<std::string>& argv) {
         .option("beams", "K", "beam search with K beams (replies are printed when complete)", "1")
         .option("repetition-penalty", "R", "transformers' repetition penalty", "1.0")
         .option("seed", "S", "sampling seed", "0")
-        .flag("show-prompt", "print each prompt to stderr before its reply");
+        .flag("no-cache-reuse", "recompute the whole conversation every turn (default: keep the earlier turns' keys/values)")
+        .flag("show-prompt", "print each prompt (and how many of its tokens were cached) to stderr");
     if (!args.parse(argv)) return 0;
     if (!args.has("model")) throw UsageError("--model DIR is required (see inst3d chat-llm --help)");
     const std::string dir = args.get("model");
@@ -253,7 +261,7 @@ int runChat(const std::vector<std::string>& argv) {
     if (name == "vicuna") name = "vicuna_v1.1";
     Conversation conv(fileExists(name) ? ConversationTemplate::load(name) : ConversationTemplate::loadDefault(name));
     LlamaTokenizer tok(args.has("tokenizer") ? args.get("tokenizer") : dir + "/tokenizer.model");
-    auto model = LlamaModel::load(dir, llmDTypeFromName(args.get("dtype")));
+    auto model = LlamaModel::load(dir, llmDTypeFromName(args.get("dtype")), args.get("device"));
     const LlamaConfig& c = model->config();
     // A checkpoint with Inst3D's 200 object tokens after the base vocabulary.
     if (c.vocabSize == tok.baseVocabSize() + 200) tok.addObjectTokens(200);
@@ -266,6 +274,7 @@ int runChat(const std::vector<std::string>& argv) {
     gen.repetitionPenalty = args.getDouble("repetition-penalty");
     gen.eosId = tok.eosId() >= 0 ? tok.eosId() : c.eosId;
     gen.seed = uint64_t(args.getInt("seed"));
+    gen.reuseCache = !args.has("no-cache-reuse");  // beam search ignores it (its cache holds the beams)
     gen.doSample = args.has("temperature");
     if (gen.doSample) {
         gen.temperature = args.getDouble("temperature");
@@ -317,6 +326,9 @@ int runChat(const std::vector<std::string>& argv) {
         gGenerating.store(false);
         std::string reply = printer.finish();
         if (r.cancelled) std::printf("(stopped)\n");
+        if (args.has("show-prompt"))
+            std::fprintf(stderr, "[cache] %lld of %zu prompt tokens reused\n", static_cast<long long>(r.reusedPositions),
+                         ids.size());
         conv.addAssistant(reply);
     }
     return 0;

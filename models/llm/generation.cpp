@@ -107,12 +107,21 @@ struct Prompt {
 
     int64_t length() const { return ids ? int64_t(ids->size()) : embeds->size(1); }
     Ids history() const { return ids ? *ids : Ids{}; }
-    // Runs the prompt into a fresh one-sequence cache sized for the whole decode; last logits [1, V].
-    torch::Tensor prefill(LlamaModel& model, int maxNew) const {
-        model.allocateCache(1, length() + std::max(maxNew, 1));
-        torch::Tensor logits = ids ? model.forward(torch::tensor(*ids, torch::kInt64).unsqueeze(0), 0)  // [1, P, V]
-                                   : model.forwardEmbeds(*embeds, 0);
-        return logits.select(1, logits.size(1) - 1);                                                  // [1, V]
+    // Runs the prompt into a one-sequence cache sized for the whole decode; last logits [1, V] on the CPU.
+    // With `reuse` (an id prompt) the positions the cache already holds for this prompt's prefix are kept
+    // and counted in *reused; at least the last prompt token always runs, for its logits.
+    torch::Tensor prefill(LlamaModel& model, int maxNew, bool reuse, int64_t* reused) const {
+        const int64_t need = length() + std::max(maxNew, 1);
+        const int64_t start = reuse && ids ? std::min<int64_t>(model.cachedPrefixLength(*ids), length() - 1) : 0;
+        if (start > 0)
+            model.reserveCache(need);
+        else
+            model.allocateCache(1, need);
+        *reused = start;
+        torch::Tensor logits =
+            ids ? model.forward(torch::tensor(Ids(ids->begin() + start, ids->end()), torch::kInt64).unsqueeze(0), start)
+                : model.forwardEmbeds(*embeds, 0);                                                      // [1, P - start, V]
+        return logits.select(1, logits.size(1) - 1).to(torch::kCPU);                                    // [1, V]
     }
 };
 
@@ -129,7 +138,7 @@ torch::Tensor banEos(torch::Tensor scores, int generated, const GenerationConfig
 GenerationResult decodeOne(LlamaModel& model, const Prompt& prompt, const GenerationConfig& c, const TokenCallback& onToken,
                            const std::atomic<bool>* cancel) {
     GenerationResult r;
-    torch::Tensor logits = prompt.prefill(model, c.maxNewTokens);  // [1, V]
+    torch::Tensor logits = prompt.prefill(model, c.maxNewTokens, c.reuseCache, &r.reusedPositions);  // [1, V]
     Ids history = prompt.history();
     TokenSampler sampler(c);
     int64_t pos = prompt.length();
@@ -153,7 +162,7 @@ GenerationResult decodeOne(LlamaModel& model, const Prompt& prompt, const Genera
             break;
         }
         if (i + 1 == c.maxNewTokens) break;
-        logits = model.forward(torch::tensor({next}, torch::kInt64).unsqueeze(0), pos++).select(1, 0);  // [1, V]
+        logits = model.forward(torch::tensor({next}, torch::kInt64).unsqueeze(0), pos++).select(1, 0).to(torch::kCPU);  // [1, V]
     }
     return r;
 }
@@ -209,7 +218,8 @@ GenerationResult decodeBeams(LlamaModel& model, const Prompt& prompt, const Gene
 
     // One prefill, then the prompt's cache copied to N identical beams; beams 1.. start at -1e9 so the
     // first step expands beam 0 only (transformers expands the input N times instead: same numbers).
-    torch::Tensor logits = prompt.prefill(model, c.maxNewTokens);       // [1, V]
+    int64_t unused = 0;
+    torch::Tensor logits = prompt.prefill(model, c.maxNewTokens, /*reuse=*/false, &unused);  // [1, V]
     model.reorderCache(torch::zeros({N}, torch::kInt64));
     logits = logits.expand({N, logits.size(1)});                        // [N, V]
     const int64_t V = logits.size(1);
@@ -276,7 +286,7 @@ GenerationResult decodeBeams(LlamaModel& model, const Prompt& prompt, const Gene
         model.reorderCache(torch::tensor(parents, torch::kInt64));
         Ids last;
         for (const Ids& b : beams) last.push_back(b.back());
-        logits = model.forward(torch::tensor(last, torch::kInt64).unsqueeze(1), pos++).select(1, 0);  // [N, V]
+        logits = model.forward(torch::tensor(last, torch::kInt64).unsqueeze(1), pos++).select(1, 0).to(torch::kCPU);  // [N, V]
     }
     if (r.steps == 0) return r;  // cancelled before the first token: nothing to rank
     if (!done)  // open beams compete with their own length

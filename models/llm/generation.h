@@ -47,6 +47,10 @@ struct GenerationConfig {
     double lengthPenalty = 1.0;      // beam search only
     int64_t eosId = 2;               // `</s>`
     uint64_t seed = 0;               // sampling generator
+    // Greedy / sampling with an id prompt: keep the cached keys/values of the longest prefix this prompt
+    // shares with what the model's cache holds (LlamaModel::cachedPrefixLength: a chat's earlier turns)
+    // and run only the rest. The logits are those of a full prefill up to float rounding.
+    bool reuseCache = false;
 
     // Inst3D-LMM's evaluation call (brief §1.9): generate(max_new_tokens=64, num_beams=5, do_sample=True,
     // top_p=0.9, min_length=1, repetition_penalty=3.0, length_penalty=1, temperature=1.0), top_k left at
@@ -69,6 +73,7 @@ struct GenerationResult {
     bool endedWithEos = false;  // greedy / sampling: EOS was drawn; beam search: the best hypothesis ended with EOS
     bool cancelled = false;     // the callback returned false or the flag was raised
     int steps = 0;              // decoding steps (one token per sequence each)
+    int64_t reusedPositions = 0; // prompt positions whose keys/values came from the cache (reuseCache)
     std::vector<Hypothesis> hypotheses;  // beam search: every hypothesis kept, best first
 };
 
@@ -77,6 +82,8 @@ struct GenerationResult {
 // the search is over (earlier beams can still be overtaken, so nothing is streamed before).
 using TokenCallback = std::function<bool(int64_t)>;
 
+// The model runs on its device; the logits processors and the search run on the CPU ([beams, V] fp32 per
+// step, a copy that the token id read-back needs anyway).
 // promptIds: a non-empty id sequence (BOS first when the model expects it). `cancel`, when given, is
 // read before each step; raising it stops decoding (beam search then ranks the beams open at that point).
 GenerationResult generate(LlamaModel& model, const std::vector<int64_t>& promptIds, const GenerationConfig& config,

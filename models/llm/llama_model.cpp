@@ -4,6 +4,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -71,9 +72,34 @@ LlmDType llmDTypeFromName(const std::string& name) {
     fail("", "unknown dtype '" + name + "' (f32, f16 or bf16)");
 }
 
+namespace {
+
+torch::Device parseDevice(const std::string& name) {
+    std::optional<torch::Device> d;
+    try {
+        d = torch::Device(name);
+    } catch (const c10::Error&) {
+        fail("", "unknown device '" + name + "' (cpu, cuda or cuda:N)");
+    }
+    if (d->is_cpu()) return *d;
+    if (!d->is_cuda()) fail("", "device '" + name + "' is not supported (cpu, cuda or cuda:N)");
+    if (!torch::cuda::is_available())
+        fail("", "device '" + name + "': this LibTorch has no CUDA or sees no GPU (Debian's LibTorch is CPU-only; "
+                 "docs/building.md shows how to build against a CUDA LibTorch)");
+    const int64_t count = int64_t(torch::cuda::device_count());
+    if (d->has_index() && d->index() >= count)
+        fail("", "device '" + name + "': only " + std::to_string(count) + " GPU(s) visible");
+    return torch::Device(torch::kCUDA, d->has_index() ? d->index() : 0);
+}
+
+}  // namespace
+
+std::string checkLlmDevice(const std::string& name) { return parseDevice(name).str(); }
+
 struct LlamaModel::Impl {
     LlamaConfig cfg;
     torch::ScalarType dtype = torch::kFloat32;
+    torch::Device device = torch::kCPU;
     torch::Tensor embedTokens;  // [V, D]
     torch::Tensor finalNorm;    // [D]
     torch::Tensor lmHead;       // [V, D]
@@ -81,6 +107,7 @@ struct LlamaModel::Impl {
     torch::Tensor invFreq;      // [hd/2] fp32
     int64_t cacheBatch = 0, cacheLen = 0;
     int64_t cacheFilled = 0;    // positions [0, cacheFilled) hold keys/values
+    std::vector<int64_t> cachedIds;  // the ids behind cache positions [0, size) (batch 1, ids forwards only)
     std::optional<LoraConfig> lora;
     bool trainEmb = false;
 
@@ -88,7 +115,10 @@ struct LlamaModel::Impl {
     void initRope() {
         invFreq = 1.0 / torch::pow(cfg.ropeTheta, torch::arange(0, cfg.headDim, 2, torch::kInt64).to(torch::kFloat32) /
                                                       float(cfg.headDim));
+        invFreq = invFreq.to(device);
     }
+
+    torch::TensorOptions options(torch::ScalarType t) const { return torch::TensorOptions().dtype(t).device(device); }
 
     // RMSNorm as transformers: normalise in fp32, cast back, then scale.
     torch::Tensor rmsNorm(const torch::Tensor& x, const torch::Tensor& w) const {
@@ -105,7 +135,7 @@ struct LlamaModel::Impl {
 
     // Rotary cos / sin for positions [startPos, startPos + T): [T, hd] each, computed in fp32 then cast.
     std::pair<torch::Tensor, torch::Tensor> rope(int64_t startPos, int64_t T) const {
-        torch::Tensor pos = torch::arange(startPos, startPos + T, torch::kFloat32);
+        torch::Tensor pos = torch::arange(startPos, startPos + T, options(torch::kFloat32));
         torch::Tensor freqs = torch::outer(pos, invFreq);                       // [T, hd/2]
         torch::Tensor angles = torch::cat({freqs, freqs}, -1);                  // [T, hd]
         return {angles.cos().to(dtype), angles.sin().to(dtype)};
@@ -114,12 +144,12 @@ struct LlamaModel::Impl {
     // Additive fp32 mask: query startPos+i sees keys 0..startPos+i (-inf above), [T, S]; with a padding
     // mask keyMask [B, S] (1 = token, 0 = padding) padding keys get float lowest (finite, so a row of
     // padding never becomes NaN): [B, 1, T, S].
-    static torch::Tensor attentionMask(int64_t T, int64_t startPos, const torch::Tensor* keyMask) {
+    torch::Tensor attentionMask(int64_t T, int64_t startPos, const torch::Tensor* keyMask) const {
         const int64_t S = startPos + T;
-        torch::Tensor mask = torch::full({T, S}, -std::numeric_limits<float>::infinity(), torch::kFloat32)
+        torch::Tensor mask = torch::full({T, S}, -std::numeric_limits<float>::infinity(), options(torch::kFloat32))
                                  .triu(startPos + 1);                                                  // [T, S]
         if (!keyMask) return mask;
-        torch::Tensor pad = (keyMask->to(torch::kFloat32) == 0).to(torch::kFloat32) *
+        torch::Tensor pad = (keyMask->to(device, torch::kFloat32) == 0).to(torch::kFloat32) *
                             std::numeric_limits<float>::lowest();                                       // [B, S]
         return mask + pad.view({pad.size(0), 1, 1, S});                                                // [B, 1, T, S]
     }
@@ -192,23 +222,50 @@ struct LlamaModel::Impl {
 
     void allocateCache(int64_t batch, int64_t maxLen) {
         for (Layer& l : layers) {
-            l.kCache = torch::zeros({batch, cfg.numKvHeads, maxLen, cfg.headDim}, dtype);
-            l.vCache = torch::zeros({batch, cfg.numKvHeads, maxLen, cfg.headDim}, dtype);
+            l.kCache = torch::zeros({batch, cfg.numKvHeads, maxLen, cfg.headDim}, options(dtype));
+            l.vCache = torch::zeros({batch, cfg.numKvHeads, maxLen, cfg.headDim}, options(dtype));
         }
         cacheBatch = batch;
         cacheLen = maxLen;
         cacheFilled = 0;
+        cachedIds.clear();
+    }
+
+    void reserveCache(int64_t maxLen) {
+        if (cacheBatch == 0) return allocateCache(1, maxLen);
+        if (maxLen <= cacheLen) return;
+        const int64_t len = std::max(maxLen, std::min<int64_t>(2 * cacheLen, cfg.maxPositions));
+        for (Layer& l : layers) {
+            for (torch::Tensor* c : {&l.kCache, &l.vCache}) {
+                torch::Tensor grown = torch::zeros({cacheBatch, cfg.numKvHeads, len, cfg.headDim}, options(dtype));
+                grown.narrow(2, 0, cacheFilled).copy_(c->narrow(2, 0, cacheFilled));
+                *c = grown;
+            }
+        }
+        cacheLen = len;
+    }
+
+    // Keeps cachedIds in step with a forward of ids [B, T] at startPos.
+    void noteIds(const torch::Tensor& ids, int64_t startPos) {
+        if (ids.size(0) != 1 || int64_t(cachedIds.size()) < startPos) {
+            cachedIds.clear();
+            return;
+        }
+        cachedIds.resize(size_t(startPos));
+        torch::Tensor row = ids.select(0, 0).to(torch::kCPU, torch::kInt64).contiguous();  // [T]
+        cachedIds.insert(cachedIds.end(), row.data_ptr<int64_t>(), row.data_ptr<int64_t>() + row.numel());
     }
 
     void reorderCache(const torch::Tensor& beamIdx) {
         const int64_t N = beamIdx.size(0);
-        torch::Tensor idx = beamIdx.to(torch::kInt64);
+        torch::Tensor idx = beamIdx.to(device, torch::kInt64);
+        cachedIds.clear();
         for (Layer& l : layers) {
             for (torch::Tensor* c : {&l.kCache, &l.vCache}) {
                 // Only the written positions move; index_select copies, so reading and writing the same
                 // rows is safe.
                 torch::Tensor moved = c->narrow(2, 0, cacheFilled).index_select(0, idx);  // [N, Hkv, filled, hd]
-                if (N != cacheBatch) *c = torch::empty({N, cfg.numKvHeads, cacheLen, cfg.headDim}, dtype);
+                if (N != cacheBatch) *c = torch::empty({N, cfg.numKvHeads, cacheLen, cfg.headDim}, options(dtype));
                 c->narrow(2, 0, cacheFilled).copy_(moved);
             }
         }
@@ -219,9 +276,10 @@ struct LlamaModel::Impl {
 LlamaModel::LlamaModel() : impl_(std::make_unique<Impl>()) {}
 LlamaModel::~LlamaModel() = default;
 
-std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dtype) {
+std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dtype, const std::string& device) {
     std::unique_ptr<LlamaModel> m(new LlamaModel());
     Impl& s = *m->impl_;
+    s.device = parseDevice(device);
     s.cfg = LlamaConfig::load(dir + "/config.json");
     s.dtype = scalarType(dtype);
     const LlamaConfig& c = s.cfg;
@@ -229,8 +287,7 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dt
     const int64_t qDim = int64_t(c.numHeads) * c.headDim, kvDim = int64_t(c.numKvHeads) * c.headDim;
     CheckpointFiles files(dir);
     auto get = [&](const std::string& name, std::vector<int64_t> shape) {
-        torch::Tensor t = files.get(name, shape);
-        return t.scalar_type() == s.dtype ? t : t.to(s.dtype);
+        return files.get(name, shape).to(s.device, s.dtype);  // no copy for f32 on the CPU: views the file
     };
     s.embedTokens = get("model.embed_tokens.weight", {V, D});
     s.finalNorm = get("model.norm.weight", {D});
@@ -289,9 +346,11 @@ private:
 
 }  // namespace
 
-std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDType dtype, uint64_t seed) {
+std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDType dtype, uint64_t seed,
+                                               const std::string& device) {
     std::unique_ptr<LlamaModel> m(new LlamaModel());
     Impl& s = *m->impl_;
+    s.device = parseDevice(device);
     s.cfg = config;
     s.dtype = scalarType(dtype);
     const LlamaConfig& c = s.cfg;
@@ -301,9 +360,11 @@ std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDTy
     PoolFill fill(seed);
     // Uniform(-a, a) has std a/sqrt(3): a = sqrt(3/fan_in) keeps activations at unit scale through the
     // residual stream; embeddings at std ~0.02 as LLaMA's initializer_range; lm_head at 1/sqrt(D).
-    auto linear = [&](int64_t out, int64_t in) { return fill.make({out, in}, std::sqrt(3.0 / double(in)), s.dtype); };
-    auto ones = [&](int64_t n) { return torch::ones({n}, s.dtype); };
-    s.embedTokens = fill.make({V, D}, 0.02 * std::sqrt(3.0), s.dtype);
+    auto linear = [&](int64_t out, int64_t in) {
+        return fill.make({out, in}, std::sqrt(3.0 / double(in)), s.dtype).to(s.device);
+    };
+    auto ones = [&](int64_t n) { return torch::ones({n}, s.options(s.dtype)); };
+    s.embedTokens = fill.make({V, D}, 0.02 * std::sqrt(3.0), s.dtype).to(s.device);
     s.finalNorm = ones(D);
     s.lmHead = c.tieWordEmbeddings ? s.embedTokens : linear(V, D);
     for (int i = 0; i < c.numLayers; ++i) {
@@ -329,6 +390,8 @@ LlmDType LlamaModel::dtype() const {
     return LlmDType::F32;
 }
 
+std::string LlamaModel::device() const { return impl_->device.str(); }
+
 void LlamaModel::resizeTokenEmbeddings(int64_t newVocab, uint64_t seed) {
     Impl& s = *impl_;
     if (newVocab <= 0) fail("", "resizeTokenEmbeddings: vocabulary size must be positive");
@@ -336,7 +399,7 @@ void LlamaModel::resizeTokenEmbeddings(int64_t newVocab, uint64_t seed) {
     const int64_t D = s.cfg.hiddenSize;
     auto resize = [&](const torch::Tensor& w) {  // [V, D] -> [newVocab, D]
         int64_t keep = std::min<int64_t>(w.size(0), newVocab);
-        torch::Tensor fresh = at::normal(0.0, 0.02, {newVocab - keep, D}, gen, torch::kFloat32).to(s.dtype);
+        torch::Tensor fresh = at::normal(0.0, 0.02, {newVocab - keep, D}, gen, torch::kFloat32).to(s.device, s.dtype);
         return torch::cat({w.narrow(0, 0, keep), fresh}, 0).contiguous();
     };
     s.embedTokens = resize(s.embedTokens);
@@ -347,16 +410,26 @@ void LlamaModel::resizeTokenEmbeddings(int64_t newVocab, uint64_t seed) {
 void LlamaModel::reorderCache(const at::Tensor& beamIdx) { impl_->reorderCache(beamIdx); }
 int64_t LlamaModel::cacheBatch() const { return impl_->cacheBatch; }
 int64_t LlamaModel::cacheCapacity() const { return impl_->cacheLen; }
+void LlamaModel::reserveCache(int64_t maxLen) { impl_->reserveCache(maxLen); }
+
+int64_t LlamaModel::cachedPrefixLength(const std::vector<int64_t>& ids) const {
+    const Impl& s = *impl_;
+    if (s.cacheBatch != 1) return 0;
+    const size_t n = std::min({ids.size(), s.cachedIds.size(), size_t(s.cacheFilled)});
+    return std::mismatch(ids.begin(), ids.begin() + n, s.cachedIds.begin()).first - ids.begin();
+}
 
 const LlamaConfig& LlamaModel::config() const { return impl_->cfg; }
 
 at::Tensor LlamaModel::embed(const at::Tensor& ids) const {
-    return torch::embedding(impl_->embedTokens, ids.to(torch::kInt64));  // [B, T, D]
+    return torch::embedding(impl_->embedTokens, ids.to(impl_->device, torch::kInt64));  // [B, T, D]
 }
 
 at::Tensor LlamaModel::forward(const at::Tensor& ids, int64_t startPos, std::vector<at::Tensor>* hiddenStates) {
     torch::NoGradGuard noGrad;
-    return impl_->forward(embed(ids), startPos, hiddenStates);
+    torch::Tensor logits = impl_->forward(embed(ids), startPos, hiddenStates);
+    impl_->noteIds(ids, startPos);
+    return logits;
 }
 
 at::Tensor LlamaModel::forwardEmbeds(const at::Tensor& embeds, int64_t startPos,
@@ -364,7 +437,9 @@ at::Tensor LlamaModel::forwardEmbeds(const at::Tensor& embeds, int64_t startPos,
     torch::NoGradGuard noGrad;
     if (embeds.dim() != 3 || embeds.size(2) != impl_->cfg.hiddenSize)
         fail("", "inputs_embeds must be [B, T, " + std::to_string(impl_->cfg.hiddenSize) + "]");
-    return impl_->forward(embeds.to(impl_->dtype), startPos, hiddenStates);
+    torch::Tensor logits = impl_->forward(embeds.to(impl_->device, impl_->dtype), startPos, hiddenStates);
+    impl_->cachedIds.clear();
+    return logits;
 }
 
 at::Tensor LlamaModel::forwardTrain(const at::Tensor& ids, const at::Tensor* attentionMask, bool train) {
@@ -378,7 +453,7 @@ at::Tensor LlamaModel::forwardTrainEmbeds(const at::Tensor& embeds, const at::Te
     if (attentionMask && (attentionMask->dim() != 2 || attentionMask->size(0) != embeds.size(0) ||
                           attentionMask->size(1) != embeds.size(1)))
         fail("", "attention mask must be [B, T] like the input");
-    return s.run(embeds.to(s.dtype), 0, /*cache=*/false, attentionMask, train, nullptr);
+    return s.run(embeds.to(s.device, s.dtype), 0, /*cache=*/false, attentionMask, train, nullptr);
 }
 
 void LlamaModel::enableLora(const LoraConfig& config, uint64_t seed) {
@@ -396,8 +471,8 @@ void LlamaModel::enableLora(const LoraConfig& config, uint64_t seed) {
             const int64_t out = p->w.size(0), in = p->w.size(1);
             // kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / (1 + 5)), bound gain * sqrt(3 / in) = 1 / sqrt(in).
             const double bound = 1.0 / std::sqrt(double(in));
-            p->loraA = ((at::rand({config.r, in}, gen, torch::kFloat32) * 2 - 1) * bound).to(s.dtype).requires_grad_();
-            p->loraB = torch::zeros({out, config.r}, s.dtype).requires_grad_();
+            p->loraA = ((at::rand({config.r, in}, gen, torch::kFloat32) * 2 - 1) * bound).to(s.device, s.dtype).requires_grad_();
+            p->loraB = torch::zeros({out, config.r}, s.options(s.dtype)).requires_grad_();
             p->scale = config.scale();
             p->dropout = config.dropout;
         }

@@ -21,6 +21,10 @@ namespace inst3d {
 
 enum class LlmDType { F32, F16, BF16 };
 LlmDType llmDTypeFromName(const std::string& name);  // "f32"/"float32", "f16"/"float16", "bf16"/"bfloat16"
+// Checks a device name for the model: "cpu", "cuda" or "cuda:N". Error when the name is unknown, or when
+// this LibTorch has no CUDA or sees no such GPU (Debian's LibTorch is CPU-only: docs/building.md says how
+// to build against a CUDA one). Returns the canonical name ("cuda" -> "cuda:0").
+std::string checkLlmDevice(const std::string& name);
 
 class LlamaModel {
 public:
@@ -29,17 +33,20 @@ public:
     // canonical Vicuna files, read by the project's own unpickler). Files are memory-mapped; with F32
     // weights stored as F32 the tensors view the files. Weights are converted to
     // `dtype`. `*.rotary_emb.inv_freq` keys are ignored. Missing or misshapen tensors: Error naming the
-    // tensor and the file.
-    static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32);
+    // tensor and the file. `device` (checkLlmDevice): each tensor moves there as it is read, so the host
+    // never holds a second copy of the model.
+    static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32,
+                                            const std::string& device = "cpu");
     // A model of `config`'s shapes with random weights, for benchmarks and tests. Fast enough for 7B
     // shapes: one pool of uniform numbers is drawn once and tiled over every tensor (scaled by
     // 1/sqrt(fan_in)), so values repeat with the pool's period. Norm weights are 1.
     static std::unique_ptr<LlamaModel> random(const LlamaConfig& config, LlmDType dtype = LlmDType::F32,
-                                              uint64_t seed = 0);
+                                              uint64_t seed = 0, const std::string& device = "cpu");
     ~LlamaModel();
 
     const LlamaConfig& config() const;
     LlmDType dtype() const;
+    std::string device() const;  // "cpu", "cuda:0", ...
 
     // transformers' resize_token_embeddings for added tokens (<OBJ000>..): embed_tokens and lm_head get
     // `newVocab` rows; old rows are kept as they are, new rows are drawn from N(0, 0.02) (the model's
@@ -48,6 +55,7 @@ public:
     // config().vocabSize becomes newVocab. A tied lm_head stays tied.
     void resizeTokenEmbeddings(int64_t newVocab, uint64_t seed = 0);
 
+    // Inputs may live anywhere (they are moved to the model's device); outputs live on the model's device.
     // Token embeddings of ids [B, T] (int64) -> [B, T, D] in the model dtype.
     at::Tensor embed(const at::Tensor& ids) const;
     // Runs the new positions [startPos, startPos + T) and writes their keys/values into the KV cache
@@ -93,6 +101,15 @@ public:
     void reorderCache(const at::Tensor& beamIdx);
     int64_t cacheBatch() const;
     int64_t cacheCapacity() const;  // positions the cache can hold
+    // Grows the cache to at least maxLen positions keeping what is written (and the batch; batch 1 when
+    // there is no cache yet). Capacity at least doubles, up to config().maxPositions, so a chat that
+    // grows turn by turn reallocates rarely.
+    void reserveCache(int64_t maxLen);
+    // How many leading ids of `ids` already have their keys/values in the cache: the common prefix with
+    // the ids run through forward() since the cache last changed shape (one sequence only; 0 after an
+    // inputs_embeds forward, a reorder or a batch of several). A chat's next prompt starts with the
+    // previous one, so only the new turn needs computing.
+    int64_t cachedPrefixLength(const std::vector<int64_t>& ids) const;
 
     // Greedy decoding for one sequence: the prompt, then up to maxNewTokens tokens; stops after EOS
     // (which is not returned). onToken returning false cancels. Sampling, beam search, repetition

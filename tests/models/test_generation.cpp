@@ -215,6 +215,78 @@ private Q_SLOTS:
         QVERIFY((stepped[2] - alone(a, 13)).abs().max().item<double>() < 1e-5);
     }
 
+    // A chat's second turn keeps the first turn's keys/values: same ids as recomputing everything, and
+    // only the new tokens run.
+    void promptPrefixReusesTheCache() {
+        auto model = LlamaModel::load(kData + "tiny-llama-gqa");
+        GenerationConfig g;
+        g.maxNewTokens = 6;
+        g.reuseCache = true;
+        const std::vector<int64_t> turn1 = {1, 17, 42, 5, 63, 8};
+        GenerationResult r1 = generate(*model, turn1, g);
+        QCOMPARE(r1.reusedPositions, int64_t(0));  // nothing cached yet
+        QVERIFY(!r1.ids.empty());
+        // Turn 2 = turn 1 + its reply + new text. The last reply token was never run through the model,
+        // so the cache holds turn 1 and all but the last reply token.
+        std::vector<int64_t> turn2 = turn1;
+        turn2.insert(turn2.end(), r1.ids.begin(), r1.ids.end());
+        turn2.insert(turn2.end(), {9, 33, 70, 11});
+        QCOMPARE(model->cachedPrefixLength(turn2), int64_t(turn1.size() + r1.ids.size() - 1));
+        const int64_t capacityBefore = model->cacheCapacity();
+        GenerationResult r2 = generate(*model, turn2, g);
+        QCOMPARE(r2.reusedPositions, int64_t(turn1.size() + r1.ids.size() - 1));
+        QVERIFY(model->cacheCapacity() > capacityBefore);  // grown in place, contents kept
+        auto fresh = LlamaModel::load(kData + "tiny-llama-gqa");
+        GenerationConfig plain = g;
+        plain.reuseCache = false;
+        QCOMPARE(idsText(r2.ids), idsText(generate(*fresh, turn2, plain).ids));
+        // A third turn's logits after the reused prefix equal a full prefill's.
+        std::vector<int64_t> turn3 = turn2;
+        turn3.insert(turn3.end(), r2.ids.begin(), r2.ids.end());
+        turn3.insert(turn3.end(), {12, 40});
+        model->reserveCache(int64_t(turn3.size()));
+        const int64_t keep = model->cachedPrefixLength(turn3);
+        QCOMPARE(keep, int64_t(turn2.size() + r2.ids.size() - 1));
+        torch::Tensor tail = torch::tensor(std::vector<int64_t>(turn3.begin() + keep, turn3.end())).unsqueeze(0);
+        torch::Tensor stepped = model->forward(tail, keep).select(1, -1);                            // [1, V]
+        torch::Tensor full = fresh->forward(torch::tensor(turn3).unsqueeze(0), 0).select(1, -1);    // [1, V]
+        QVERIFY(test::maxDiff(stepped, full) < 1e-5);
+        // A different history shares only its common prefix; embeddings and beams forget the ids.
+        std::vector<int64_t> other = {1, 17, 42, 99};
+        QCOMPARE(model->cachedPrefixLength(other), int64_t(3));
+        model->forwardEmbeds(model->embed(torch::tensor(turn1).unsqueeze(0)), 0);
+        QCOMPARE(model->cachedPrefixLength(turn1), int64_t(0));
+        generate(*model, turn1, g);
+        QVERIFY(model->cachedPrefixLength(turn1) > 0);
+        model->reorderCache(torch::tensor({0, 0}, torch::kInt64));
+        QCOMPARE(model->cachedPrefixLength(turn1), int64_t(0));
+        // Beam search never reuses (its cache holds the beams).
+        GenerationConfig beams = g;
+        beams.numBeams = 3;
+        generate(*model, turn1, beams);
+        QCOMPARE(generate(*model, turn1, beams).reusedPositions, int64_t(0));
+    }
+
+    void deviceNames() {
+        QCOMPARE(QString::fromStdString(checkLlmDevice("cpu")), QString("cpu"));
+        auto model = LlamaModel::load(kData + "tiny-llama-mha", LlmDType::F32, "cpu");
+        QCOMPARE(QString::fromStdString(model->device()), QString("cpu"));
+        auto error = [](const std::function<void()>& f) { return QString::fromStdString(test::errorOf(f)); };
+        QVERIFY(error([] { checkLlmDevice("gpu0"); }).contains("unknown device 'gpu0'"));
+        QVERIFY(error([] { checkLlmDevice("mps"); }).contains("not supported"));
+        if (!torch::cuda::is_available()) {
+            const QString err = error([] { LlamaModel::load(kData + "tiny-llama-mha", LlmDType::F32, "cuda"); });
+            QVERIFY2(err.contains("no CUDA or sees no GPU"), qPrintable(err));
+            return;
+        }
+        // With a GPU: the same greedy ids, logits within float rounding.
+        auto gpu = LlamaModel::load(kData + "tiny-llama-mha", LlmDType::F32, "cuda");
+        QCOMPARE(QString::fromStdString(gpu->device()), QString("cuda:0"));
+        torch::Tensor ids = torch::tensor({1, 17, 42, 5, 63}, torch::kInt64).unsqueeze(0);
+        QVERIFY(test::maxDiff(gpu->forward(ids, 0).cpu(), model->forward(ids, 0)) < 1e-4);
+        QCOMPARE(greedyIds(*gpu, {1, 17, 42}, 8), greedyIds(*model, {1, 17, 42}, 8));
+    }
+
     void resizeTokenEmbeddings() {
         auto model = LlamaModel::load(kData + "tiny-llama-mha");
         const int64_t V = model->config().vocabSize;

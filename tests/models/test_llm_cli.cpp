@@ -114,6 +114,19 @@ private Q_SLOTS:
         // /reset starts over.
         QCOMPARE(prompts[2], system + " USER: the lamp ASSISTANT:");
         QVERIFY(!out.contains("never read"));
+        // Turn 2 reuses turn 1's keys/values, /reset forgets them only in part (the system text stays
+        // a common prefix); recomputing everything gives the same replies.
+        QRegularExpression cacheLine("\\[cache\\] (\\d+) of (\\d+) prompt tokens reused");
+        QList<int> reused;
+        for (auto it = cacheLine.globalMatch(err); it.hasNext();) reused << it.next().captured(1).toInt();
+        QCOMPARE(reused.size(), 3);
+        QCOMPARE(reused[0], 0);
+        QVERIFY2(reused[1] > reused[2] && reused[2] > 0, qPrintable(err));
+        QString plain;
+        rc = run({"chat-llm", "--model", QString::fromStdString(modelDir_), "--max-new-tokens", "5", "--no-cache-reuse"},
+                 "hello there\nwhere is the red chair ?\n/reset\nthe lamp\n", &plain, &err);
+        QVERIFY2(rc == 0, qPrintable(err));
+        QCOMPARE(plain, out);
 
         // End of input ends the chat too; beam search prints whole replies.
         rc = run({"chat-llm", "--model", QString::fromStdString(modelDir_), "--max-new-tokens", "4", "--beams", "3"},
