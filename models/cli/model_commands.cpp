@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
@@ -110,6 +111,32 @@ int64_t parameterCount(const LlamaConfig& c) {
     return V * D * (c.tieWordEmbeddings ? 1 : 2) + D + layer * c.numLayers;
 }
 
+// Token ids from a text file: whitespace-separated integers, each in [0, vocab).
+std::vector<int64_t> readTokenIds(const std::string& path, int64_t vocab) {
+    std::istringstream in(readTextFile(path));
+    std::vector<int64_t> ids;
+    for (std::string word; in >> word;) {
+        size_t used = 0;
+        long long id = -1;
+        try {
+            id = std::stoll(word, &used);
+        } catch (const std::exception&) {
+        }
+        if (used != word.size() || id < 0 || id >= vocab)
+            fail(path, "token " + std::to_string(ids.size()) + " ('" + word + "') is not an id in [0, " +
+                           std::to_string(vocab) + ")");
+        ids.push_back(id);
+    }
+    if (ids.empty()) fail(path, "no token ids");
+    return ids;
+}
+
+std::string idsLine(const std::vector<int64_t>& ids) {
+    std::string line;
+    for (size_t i = 0; i < ids.size(); ++i) line += (i ? " " : "") + std::to_string(ids[i]);
+    return line;
+}
+
 const char* dtypeLabel(LlmDType t) { return t == LlmDType::BF16 ? "bf16" : t == LlmDType::F16 ? "f16" : "f32"; }
 
 // `inst3d bench llm`: prefill P random prompt tokens, then greedily decode N tokens with the KV cache,
@@ -127,14 +154,16 @@ int runBench(const std::vector<std::string>& argv) {
         .option("prompt-tokens", "P", "prompt length", "32")
         .option("new-tokens", "N", "tokens decoded after the prompt", "16")
         .option("threads", "T", "intra-op threads (default: LibTorch's choice)")
-        .option("seed", "S", "seed of the random weights and prompt", "0");
+        .option("seed", "S", "seed of the random weights and prompt", "0")
+        .option("prompt-ids", "FILE", "the prompt as whitespace-separated token ids (default: BOS + random ids)")
+        .option("ids-out", "FILE", "write the prompt and the greedy ids decoded, one line each (for comparing runs)");
     if (!args.parse(argv)) return 0;
     if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract)");
     if (args.has("model") == args.has("random-config")) throw UsageError("give --model DIR or --random-config tiny|7b");
     const LlmDType dtype = llmDTypeFromName(args.get("dtype"));
     const std::string device = checkLlmDevice(args.get("device"));
-    const int P = args.getInt("prompt-tokens"), N = args.getInt("new-tokens");
-    if (P < 1 || N < 1) throw UsageError("--prompt-tokens and --new-tokens must be >= 1");
+    const int promptTokens = args.getInt("prompt-tokens"), N = args.getInt("new-tokens");
+    if (promptTokens < 1 || N < 1) throw UsageError("--prompt-tokens and --new-tokens must be >= 1");
     if (args.has("threads")) torch::set_num_threads(args.getInt("threads"));
     const uint64_t seed = uint64_t(args.getInt("seed"));
 
@@ -163,18 +192,23 @@ int runBench(const std::vector<std::string>& argv) {
     torch::NoGradGuard noGrad;
     std::mt19937_64 rng(seed);
     std::vector<int64_t> prompt = {c.bosId};
-    while (int(prompt.size()) < P) prompt.push_back(3 + int64_t(rng() % uint64_t(c.vocabSize - 3)));
+    while (int(prompt.size()) < promptTokens) prompt.push_back(3 + int64_t(rng() % uint64_t(c.vocabSize - 3)));
+    if (args.has("prompt-ids")) prompt = readTokenIds(args.get("prompt-ids"), c.vocabSize);
+    const int P = int(prompt.size());
     model->allocateCache(1, P + N);
     auto t1 = Clock::now();
     torch::Tensor logits = model->forward(torch::tensor(prompt, torch::kInt64).unsqueeze(0), 0);  // [1, P, V]
     int64_t next = logits.select(1, P - 1).argmax(-1).item<int64_t>();
     const double ttft = secondsSince(t1);
+    std::vector<int64_t> decoded = {next};
     auto t2 = Clock::now();
     for (int i = 1; i < N; ++i) {
         logits = model->forward(torch::tensor({next}, torch::kInt64).unsqueeze(0), P + i - 1);  // [1, 1, V]
         next = logits.select(1, 0).argmax(-1).item<int64_t>();
+        decoded.push_back(next);
     }
     const double decodeSeconds = secondsSince(t2);
+    if (args.has("ids-out")) writeFileAtomic(args.get("ids-out"), idsLine(prompt) + "\n" + idsLine(decoded) + "\n");
 
     // Each step reads its token id back (item()), so the timings include the device's work.
     std::printf("inst3d bench llm: %s, %.2f B parameters, %s on %s, %d prompt tokens, %d new tokens, %d threads\n\n",

@@ -11,6 +11,7 @@
 
 #include "core/common/file_util.h"
 #include "models/llm/llama_config.h"
+#include "models/llm/llama_model.h"
 #include "models/llm/tokenizer.h"
 #include "models/weights/torch_weights.h"
 #include "support/test_support.h"
@@ -151,6 +152,26 @@ private Q_SLOTS:
         QVERIFY(out.contains(QRegularExpression("\\| time to first token \\| [0-9.]+ s")));
         QVERIFY(out.contains(QRegularExpression("\\| decode \\| [0-9.e+]+ tokens/s")));
         QVERIFY(out.contains(QRegularExpression("\\| peak RSS \\| [0-9.]+ GiB")));
+        // A given prompt and the decoded ids written out: the same ids as the library's greedy decoding
+        // (which stops at EOS; the bench does not).
+        writeFileAtomic(path("prompt.txt"), "1 17 42\n5 63\t8\n");
+        rc = run({"bench", "llm", "--model", QString::fromStdString(modelDir_), "--prompt-ids", QString::fromStdString(path("prompt.txt")),
+                  "--new-tokens", "6", "--ids-out", QString::fromStdString(path("ids.txt"))},
+                 QByteArray(), &out, &err);
+        QVERIFY2(rc == 0, qPrintable(err));
+        QVERIFY(out.contains(", 6 prompt tokens, 6 new tokens"));
+        QStringList lines = QString::fromStdString(readTextFile(path("ids.txt"))).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QCOMPARE(lines[0], QString("1 17 42 5 63 8"));
+        std::vector<int64_t> greedy = LlamaModel::load(modelDir_)->generateGreedy({1, 17, 42, 5, 63, 8}, 6);
+        QStringList expected;
+        for (int64_t id : greedy) expected << QString::number(id);
+        QVERIFY2(lines[1].startsWith(expected.join(' ')), qPrintable(lines[1] + " vs " + expected.join(' ')));
+        QCOMPARE(lines[1].split(' ').size(), 6);
+        writeFileAtomic(path("bad.txt"), "1 17 x42\n");
+        QCOMPARE(run({"bench", "llm", "--model", QString::fromStdString(modelDir_), "--prompt-ids", QString::fromStdString(path("bad.txt"))},
+                     QByteArray(), &out, &err), 1);
+        QVERIFY2(err.contains("bad.txt") && err.contains("'x42'"), qPrintable(err));
         QCOMPARE(run({"bench", "llm"}, QByteArray(), &out, &err), 2);
         QCOMPARE(run({"bench", "llm", "--random-config", "huge"}, QByteArray(), &out, &err), 2);
     }
