@@ -151,6 +151,31 @@ private Q_SLOTS:
 
     // A CLIPModel folder: CLIPConfig with vision_config and a top-level projection_dim, text tower and
     // logit_scale in the checkpoint, split over two shards with an index.
+    // transformers' own CLIPImageProcessor and CLIPVisionModelWithProjection outputs
+    // (tools/gpu/make_goldens.py, run where transformers is installed: issue 7).
+    void hfClipMatchesTransformers() {
+        const std::string dir = INST3D_TEST_DATA_DIR "/hf/clip-vision";
+        if (!fileExists(dir + "/golden.json"))
+            QSKIP("no transformers goldens yet: run tools/gpu/make_goldens.py where transformers is installed (issue 7)");
+        auto model = ClipVision::load(dir);
+        auto file = std::make_shared<SafetensorsFile>(dir + "/golden.safetensors");
+        torch::Tensor pixels = loadTensor(file, "pixel_values").clone();  // [N, 3, 56, 56]
+        nlohmann::json g = nlohmann::json::parse(readTextFile(dir + "/golden.json"));
+        for (size_t i = 0; i < g["images"].size(); ++i) {
+            ImageRGB8 img = sourceImage(g["images"][i]["width"], g["images"][i]["height"]);
+            torch::Tensor p = asTensor(clipPreprocess(img, model->preprocessing()), {3, 56, 56});
+            const double d = test::maxDiff(p, pixels[int64_t(i)]);
+            qInfo("image %zu: max |pixels - CLIPImageProcessor| = %.3g", i, d);
+            QVERIFY2(d < 1e-6, qPrintable(QString::number(d)));
+        }
+        torch::Tensor last;
+        torch::Tensor embeds = model->imageFeatures(pixels, &last);  // [N, P]
+        const double d = test::maxDiff(embeds, loadTensor(file, "image_embeds"));
+        qInfo("max |image_embeds - transformers| = %.3g", d);
+        QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
+        QVERIFY(test::maxDiff(last, loadTensor(file, "last_hidden_state")) < 1e-4);
+    }
+
     void fullClipModelCheckpointLoads() {
         std::string d = tmp("clip-model");
         nlohmann::json vision = nlohmann::json::parse(readTextFile(kModel + "/config.json"));

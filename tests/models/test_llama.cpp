@@ -29,9 +29,9 @@ private:
     QTemporaryDir dir_;
     std::string tmp(const std::string& name) { return test::makeSubdir(dir_, name); }
 
-    void checkGolden(const std::string& name) {
-        auto model = LlamaModel::load(kData + name);
-        nlohmann::json g = nlohmann::json::parse(readTextFile(kData + name + "/golden.json"));
+    void checkGolden(const std::string& name, const std::string& root = kData) {
+        auto model = LlamaModel::load(root + name);
+        nlohmann::json g = nlohmann::json::parse(readTextFile(root + name + "/golden.json"));
         std::vector<int64_t> ids = g["input_ids"].get<std::vector<int64_t>>();
         std::vector<torch::Tensor> hidden;
         torch::Tensor logits = model->forward(torch::tensor(ids).unsqueeze(0), 0, &hidden);  // [1, T, V]
@@ -43,6 +43,13 @@ private:
             QVERIFY2(test::maxDiff(hidden[i][0], test::jsonTensor(g["hidden_states"][i])) < 1e-4, qPrintable(QString::number(i)));
         std::vector<int64_t> greedy = model->generateGreedy(ids, 8);
         QCOMPARE(greedy, g["greedy_new_ids"].get<std::vector<int64_t>>());
+    }
+
+    void checkTransformersGolden(const std::string& name) {
+        const std::string root = INST3D_TEST_DATA_DIR "/hf/";
+        if (!fileExists(root + name + "/golden.json"))
+            QSKIP("no transformers goldens yet: run tools/gpu/make_goldens.py where transformers is installed (issue 7)");
+        checkGolden(name, root);
     }
 
 private Q_SLOTS:
@@ -72,6 +79,10 @@ private Q_SLOTS:
 
     void mhaMatchesReference() { checkGolden("tiny-llama-mha"); }
     void gqaMatchesReference() { checkGolden("tiny-llama-gqa"); }
+
+    // transformers' own outputs (tools/gpu/make_goldens.py, run where transformers is installed: issue 7).
+    void hfMhaMatchesTransformers() { checkTransformersGolden("llama-mha"); }
+    void hfGqaMatchesTransformers() { checkTransformersGolden("llama-gqa"); }
 
     void kvCacheEqualsFullForward() {
         for (std::string name : {"tiny-llama-mha", "tiny-llama-gqa"}) {

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""Golden fixtures from Hugging Face transformers itself (issue 7), for the CPU tests to compare against.
+
+Run on a machine that has transformers (the GPU machine's python3 has it; nothing else is needed):
+
+    python3 tools/gpu/make_goldens.py --seed 0 --out tests/data/hf
+
+and commit tests/data/hf/ (about 1 MB). The C++ tests pick the folders up by themselves
+(tests/models/test_llama.cpp: hfMhaMatchesTransformers / hfGqaMatchesTransformers,
+tests/models/test_clip.cpp: hfClipMatchesTransformers) and skip, saying so, while they are absent.
+
+Everything is computed on the CPU in fp32 with eager attention and TF32 off, so the numbers do not depend
+on the GPU. Weights are transformers' own modules re-drawn from the seed with unit-scale values (the
+default initializer_range 0.02 would make every logit nearly equal and greedy ids a coin toss); seeds
+are tried upwards from --seed until every greedy step has a top-1 / top-2 margin of at least 1e-3, so the
+fixtures cannot flip on float rounding. The seed used is recorded in each golden.json.
+
+Writes:
+  OUT/llama-mha/, OUT/llama-gqa/   save_pretrained(safe_serialization=True): config.json + model.safetensors,
+                                   and golden.json in tools/llama_reference.py's schema: input_ids, logits
+                                   [T, V], hidden_states [L + 1][T, D] (output_hidden_states), greedy_new_ids
+                                   (generate(do_sample=False, max_new_tokens=8), EOS and after removed)
+  OUT/clip-vision/                 CLIPVisionModelWithProjection.save_pretrained + CLIPImageProcessor (slow,
+                                   PIL) save_pretrained; golden.safetensors: pixel_values [N, 3, 56, 56] from
+                                   the processor, image_embeds [N, P], last_hidden_state [N, 17, D];
+                                   golden.json: versions, seed, the source image sizes
+
+The source images follow tests/models/test_clip.cpp's sourceImage(w, h) (and tools/clip_reference.py):
+change one, change all three.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+LLAMA_INPUT = [1, 17, 42, 5, 63, 88, 9]
+IMAGE_SIZES = [(97, 61), (40, 70), (56, 56)]  # (width, height)
+
+
+def no_tf32():
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
+def redraw(model, seed, head_gain=1.0):
+    """Unit-scale random weights: matrices and convolutions N(0, 1/fan_in), norm weights 1 + N(0, 0.01),
+    biases and other vectors N(0, 0.01), token / position tables N(0, 0.25); lm_head times head_gain."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if p.dim() == 1:
+                base = 1.0 if name.endswith(".weight") else 0.0
+                p.copy_(base + 0.1 * torch.randn(p.shape, generator=g))
+            elif "embed_tokens" in name or "position_embedding" in name:
+                p.copy_(0.5 * torch.randn(p.shape, generator=g))
+            else:
+                fan_in = p[0].numel()
+                gain = head_gain if name.startswith("lm_head") else 1.0
+                p.copy_(gain * torch.randn(p.shape, generator=g) / math.sqrt(fan_in))
+
+
+def eager(config):
+    """Eager attention, under the attribute names of transformers 4.36+ and 5.x."""
+    for attr in ("_attn_implementation", "attn_implementation"):
+        try:
+            setattr(config, attr, "eager")
+        except Exception:
+            pass
+    return config
+
+
+def save_model(model, folder):
+    os.makedirs(folder, exist_ok=True)
+    try:
+        model.save_pretrained(folder, safe_serialization=True)
+    except TypeError:  # releases where safetensors is the only format
+        model.save_pretrained(folder)
+    assert os.path.exists(os.path.join(folder, "model.safetensors")), folder
+
+
+def versions(seed):
+    import transformers
+    return {"command": "python3 tools/gpu/make_goldens.py", "transformers": transformers.__version__,
+            "torch": torch.__version__, "seed": seed}
+
+
+# ---- LLaMA -------------------------------------------------------------------------------------------
+
+def llama_config(gqa):
+    from transformers import LlamaConfig
+    theta = 500000.0 if gqa else 10000.0
+    cfg = LlamaConfig(vocab_size=96, hidden_size=32, intermediate_size=88, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2 if gqa else 4, max_position_embeddings=64,
+                      rms_norm_eps=1e-5, hidden_act="silu", tie_word_embeddings=False, bos_token_id=1,
+                      eos_token_id=2, pad_token_id=0, rope_theta=theta)
+    rope = getattr(cfg, "rope_parameters", None)  # transformers 5.x keeps theta here
+    if isinstance(rope, dict):
+        rope["rope_theta"] = theta
+    return eager(cfg)
+
+
+def greedy_margins(model, ids, new_ids):
+    """Top-1 minus top-2 logit at every position that chose a greedy token."""
+    seq = torch.tensor([ids + new_ids])
+    logits = model(input_ids=seq).logits[0]                                   # [T, V]
+    top2 = logits[len(ids) - 1:].topk(2, dim=-1).values                        # [n + 1, 2]
+    return (top2[:, 0] - top2[:, 1]).tolist()
+
+
+def make_llama(out, name, gqa, seed):
+    from transformers import LlamaForCausalLM
+    torch.manual_seed(seed)
+    model = LlamaForCausalLM(llama_config(gqa)).eval()
+    redraw(model, seed, head_gain=4.0)
+    ids = torch.tensor([LLAMA_INPUT])
+    with torch.no_grad():
+        out_ = model(input_ids=ids, output_hidden_states=True)
+        seq = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,
+                             do_sample=False, num_beams=1, eos_token_id=2, pad_token_id=0)
+        new = seq[0, ids.shape[1]:].tolist()
+        if 2 in new:
+            new = new[:new.index(2)]
+        margin = min(greedy_margins(model, LLAMA_INPUT, new))
+    if margin < 1e-3:
+        return None, margin
+    folder = os.path.join(out, name)
+    save_model(model, folder)
+    golden = dict(versions(seed), input_ids=LLAMA_INPUT, logits=out_.logits[0].tolist(),
+                  hidden_states=[h[0].tolist() for h in out_.hidden_states], greedy_new_ids=new,
+                  min_greedy_margin=margin)
+    with open(os.path.join(folder, "golden.json"), "w") as f:
+        json.dump(golden, f)
+    return folder, margin
+
+
+# ---- CLIP vision -------------------------------------------------------------------------------------
+
+def source_image(w, h):
+    """[h, w, 3] uint8, as tests/models/test_clip.cpp's sourceImage."""
+    y, x, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
+    x, y, c = x.astype(np.int64), y.astype(np.int64), c.astype(np.int64)
+    region = (3 * x) // w
+    grad = (x * 255 // max(w - 1, 1) + y * 3 + c * 40) % 256
+    checker = np.where((x // 5 + y // 5 + c) % 2 == 1, 255, 0)
+    noise = ((((x * 73856093) ^ (y * 19349663) ^ (c * 83492791)) & 0xFFFFFFFF) >> 8) & 255
+    return np.where(region == 0, grad, np.where(region == 1, checker, noise)).astype(np.uint8)
+
+
+def make_clip(out, seed):
+    from PIL import Image
+    from safetensors.torch import save_file
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+    torch.manual_seed(seed)
+    cfg = eager(CLIPVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                                 image_size=56, patch_size=14, num_channels=3, projection_dim=32,
+                                 hidden_act="quick_gelu", layer_norm_eps=1e-5))
+    model = CLIPVisionModelWithProjection(cfg).eval()
+    redraw(model, seed)
+    # The slow processor (PIL), the one Inst3D's CLIPProcessor ran; OpenAI's mean / std.
+    processor = CLIPImageProcessor(size={"shortest_edge": 56}, crop_size={"height": 56, "width": 56})
+    images = [Image.fromarray(source_image(w, h)) for w, h in IMAGE_SIZES]
+    pixels = processor(images=images, return_tensors="pt")["pixel_values"].float()   # [N, 3, 56, 56]
+    with torch.no_grad():
+        o = model(pixel_values=pixels)
+    folder = os.path.join(out, "clip-vision")
+    save_model(model, folder)
+    processor.save_pretrained(folder)
+    save_file({"pixel_values": pixels.contiguous(), "image_embeds": o.image_embeds.contiguous(),
+               "last_hidden_state": o.last_hidden_state.contiguous()}, os.path.join(folder, "golden.safetensors"))
+    with open(os.path.join(folder, "golden.json"), "w") as f:
+        json.dump(dict(versions(seed), images=[{"width": w, "height": h} for w, h in IMAGE_SIZES]), f, indent=1)
+    return folder
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="tests/data/hf")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    no_tf32()
+    torch.set_grad_enabled(False)
+    for name, gqa in (("llama-mha", False), ("llama-gqa", True)):
+        for seed in range(args.seed, args.seed + 50):
+            folder, margin = make_llama(args.out, name, gqa, seed)
+            if folder:
+                print(f"{folder}: seed {seed}, smallest greedy margin {margin:.3g}")
+                break
+            print(f"{name}: seed {seed} has a greedy margin of {margin:.3g}, trying the next", file=sys.stderr)
+        else:
+            sys.exit(f"{name}: no seed in 50 gave clear greedy margins")
+    print(make_clip(args.out, args.seed))
+
+
+if __name__ == "__main__":
+    main()
