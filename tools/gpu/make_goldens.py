@@ -19,14 +19,14 @@ Writes:
   OUT/llama-mha/, OUT/llama-gqa/   save_pretrained(safe_serialization=True): config.json + model.safetensors,
                                    and golden.json in tools/llama_reference.py's schema: input_ids, logits
                                    [T, V], hidden_states [L + 1][T, D] (output_hidden_states), greedy_new_ids
-                                   (generate(do_sample=False, max_new_tokens=8), EOS and after removed)
+                                   (generate(do_sample=False, max_new_tokens=16), EOS and after removed)
   OUT/clip-vision/                 CLIPVisionModelWithProjection.save_pretrained + CLIPImageProcessor (slow,
                                    PIL) save_pretrained; golden.safetensors: pixel_values [N, 3, 56, 56] from
                                    the processor, image_embeds [N, P], last_hidden_state [N, 17, D];
                                    golden.json: versions, seed, the source image sizes
 
-The source images follow tests/models/test_clip.cpp's sourceImage(w, h) (and tools/clip_reference.py):
-change one, change all three.
+The source images are tools/clip_reference.py's source_image(w, h), which tests/models/test_clip.cpp's
+sourceImage(w, h) rebuilds.
 """
 import argparse
 import json
@@ -34,10 +34,13 @@ import math
 import os
 import sys
 
-import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from clip_reference import source_image  # noqa: E402  the formula tests/models/test_clip.cpp rebuilds
+
 LLAMA_INPUT = [1, 17, 42, 5, 63, 88, 9]
+GREEDY_TOKENS = 16  # the issue's "greedy ids agree for the first 16 tokens"
 IMAGE_SIZES = [(97, 61), (40, 70), (56, 56)]  # (width, height)
 
 
@@ -119,7 +122,7 @@ def make_llama(out, name, gqa, seed):
     ids = torch.tensor([LLAMA_INPUT])
     with torch.no_grad():
         out_ = model(input_ids=ids, output_hidden_states=True)
-        seq = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8,
+        seq = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=GREEDY_TOKENS,
                              do_sample=False, num_beams=1, eos_token_id=2, pad_token_id=0)
         new = seq[0, ids.shape[1]:].tolist()
         if 2 in new:
@@ -131,6 +134,7 @@ def make_llama(out, name, gqa, seed):
     save_model(model, folder)
     golden = dict(versions(seed), input_ids=LLAMA_INPUT, logits=out_.logits[0].tolist(),
                   hidden_states=[h[0].tolist() for h in out_.hidden_states], greedy_new_ids=new,
+                  max_new_tokens=GREEDY_TOKENS,
                   min_greedy_margin=margin)
     with open(os.path.join(folder, "golden.json"), "w") as f:
         json.dump(golden, f)
@@ -138,17 +142,6 @@ def make_llama(out, name, gqa, seed):
 
 
 # ---- CLIP vision -------------------------------------------------------------------------------------
-
-def source_image(w, h):
-    """[h, w, 3] uint8, as tests/models/test_clip.cpp's sourceImage."""
-    y, x, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(3), indexing="ij")
-    x, y, c = x.astype(np.int64), y.astype(np.int64), c.astype(np.int64)
-    region = (3 * x) // w
-    grad = (x * 255 // max(w - 1, 1) + y * 3 + c * 40) % 256
-    checker = np.where((x // 5 + y // 5 + c) % 2 == 1, 255, 0)
-    noise = ((((x * 73856093) ^ (y * 19349663) ^ (c * 83492791)) & 0xFFFFFFFF) >> 8) & 255
-    return np.where(region == 0, grad, np.where(region == 1, checker, noise)).astype(np.uint8)
-
 
 def make_clip(out, seed):
     from PIL import Image
