@@ -28,12 +28,13 @@ import hashlib
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
 import torch
 from PIL import Image
+
+from safetensors_io import save_safetensors
 
 OPENAI_MEAN = [0.48145466, 0.4578275, 0.40821073]
 OPENAI_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -97,20 +98,6 @@ def preprocessor_config(shortest, crop_h, crop_w):
             "do_normalize": True, "do_rescale": True, "do_resize": True, "image_mean": OPENAI_MEAN,
             "image_processor_type": "CLIPImageProcessor", "image_std": OPENAI_STD, "resample": 3,
             "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": shortest}}
-
-
-def save_safetensors(path, tensors):
-    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        dtype = {torch.float32: "F32", torch.int64: "I64"}[t.dtype]
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def layer_norm(x, w, p, eps):

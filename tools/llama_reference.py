@@ -33,23 +33,11 @@ This is an own re-implementation of those semantics, not transformers' code.
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 
-
-def save_safetensors(path, tensors):
-    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+from safetensors_io import load_safetensors, save_safetensors
 
 
 def rms_norm(x, w, eps):
@@ -152,21 +140,6 @@ def make(out, name, seed, gqa):
 
 
 # ---- generation (transformers 4.39.3 semantics) -------------------------------------------------
-
-def load_safetensors(path):
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, e in header.items():
-        if name == "__metadata__":
-            continue
-        assert e["dtype"] == "F32", name
-        b, end = e["data_offsets"]
-        out[name] = torch.frombuffer(bytearray(data[b:end]), dtype=torch.float32).reshape(e["shape"])
-    return out
-
 
 def forward_embeds(cfg, w, x):
     """x [T, D] embeddings -> logits [T, V] (the same math as forward(), from embeddings)."""

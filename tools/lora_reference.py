@@ -22,7 +22,8 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from llama_reference import forward, load_safetensors, save_safetensors  # noqa: E402
+from llama_reference import forward  # noqa: E402
+from safetensors_io import load_safetensors, save_safetensors  # noqa: E402
 
 TARGETS = {"q_proj": "self_attn", "v_proj": "self_attn", "o_proj": "self_attn", "up_proj": "mlp",
            "down_proj": "mlp"}

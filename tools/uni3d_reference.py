@@ -28,11 +28,12 @@ kNN: the K smallest squared distances ((dx*dx + dy*dy) + dz*dz, float32), ties t
 import json
 import math
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
+
+from safetensors_io import save_safetensors
 
 VARIANTS = {
     # name: trans_dim, depth, heads, mlp kind, mlp hidden, fused qkv
@@ -42,22 +43,6 @@ VARIANTS = {
 }
 COMMON = dict(num_group=16, group_size=16, encoder_dim=40, embed_dim=24, pn1=16, pn2=32, pn3=64, pos_hidden=16,
               ln_eps=1e-6, bn_eps=1e-5)
-
-
-# ---- safetensors (written by hand: the module is not in Debian) --------------------------------------
-
-def save_safetensors(path, tensors):
-    names = {torch.float32: "F32", torch.int64: "I64"}
-    header, offset, blobs = {"__metadata__": {"format": "pt"}}, 0, []
-    for name, t in tensors.items():
-        data = t.contiguous().numpy().tobytes()
-        header[name] = {"dtype": names[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        offset += len(data)
-        blobs.append(data)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 # ---- weights in the released layout ---------------------------------------------------------------
