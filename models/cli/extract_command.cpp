@@ -16,6 +16,7 @@
 #include "core/features/proposal_provider.h"
 #include "models/vision/clip_vision.h"
 #include "models/vision/uni3d.h"
+#include "models/weights/torch_device.h"
 
 namespace inst3d {
 namespace {
@@ -41,18 +42,19 @@ private:
 };
 
 // "none" -> null; "random:<config>" or a safetensors file.
-std::unique_ptr<PointEncoder> openPointEncoder(const std::string& spec, const std::string& configName) {
+std::unique_ptr<PointEncoder> openPointEncoder(const std::string& spec, const std::string& configName,
+                                               const std::string& device) {
     if (spec == "none") return nullptr;
     const bool random = spec.rfind("random:", 0) == 0;
     const std::string config = random ? spec.substr(7) : configName;
-    auto model = Uni3dEncoder::open(spec, configName);
+    auto model = Uni3dEncoder::open(spec, configName, device);
     return std::make_unique<Uni3dPointEncoder>(std::move(model), "uni3d-" + config,
                                                random ? spec : checkpointFingerprint(spec));
 }
 
-std::unique_ptr<CropEncoder> openCropEncoder(const std::string& spec) {
+std::unique_ptr<CropEncoder> openCropEncoder(const std::string& spec, const std::string& device) {
     if (spec == "none") return nullptr;
-    return ClipCropEncoder::open(spec);
+    return ClipCropEncoder::open(spec, 16, device);
 }
 
 ArgParser& declareEncoderOptions(ArgParser& args) {
@@ -63,6 +65,7 @@ ArgParser& declareEncoderOptions(ArgParser& args) {
         .option("top-k", "K", "views per instance (config views.top_k)")
         .option("frame-stride", "N", "every N-th frame (config views.frame_stride)")
         .option("config", "FILE", "YAML configuration merged over resources/config/default.yaml")
+        .option("device", "DEV", "where the encoders run: cpu, cuda or cuda:N (needs a CUDA LibTorch)", "cpu")
         .flag("no-views", "skip view selection, crops and 2D features")
         .allowOverrides();
 }
@@ -83,8 +86,9 @@ Setup setupFrom(const ArgParser& args) {
     s.options.views = ViewSelectionOptions::fromConfig(config);
     s.options.with2d = !args.has("no-views");
     setProposalSource(s.options, args.get("proposals"));
-    s.encoder3d = openPointEncoder(args.get("uni3d"), args.get("uni3d-config"));
-    s.encoder2d = s.options.with2d ? openCropEncoder(args.get("clip")) : nullptr;
+    const std::string device = checkTorchDevice(args.get("device"));
+    s.encoder3d = openPointEncoder(args.get("uni3d"), args.get("uni3d-config"), device);
+    s.encoder2d = s.options.with2d ? openCropEncoder(args.get("clip"), device) : nullptr;
     return s;
 }
 

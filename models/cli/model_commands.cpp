@@ -20,6 +20,7 @@
 #include "core/common/file_util.h"
 #include "models/llm/generation.h"
 #include "models/llm/llama_model.h"
+#include "models/weights/torch_device.h"
 #include "models/llm/prompt_builder.h"
 #include "models/llm/tokenizer.h"
 #include "models/weights/torch_weights.h"
@@ -161,7 +162,7 @@ int runBench(const std::vector<std::string>& argv) {
     if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract)");
     if (args.has("model") == args.has("random-config")) throw UsageError("give --model DIR or --random-config tiny|7b");
     const LlmDType dtype = llmDTypeFromName(args.get("dtype"));
-    const std::string device = checkLlmDevice(args.get("device"));
+    const std::string device = checkTorchDevice(args.get("device"));
     const int promptTokens = args.getInt("prompt-tokens"), N = args.getInt("new-tokens");
     if (promptTokens < 1 || N < 1) throw UsageError("--prompt-tokens and --new-tokens must be >= 1");
     if (args.has("threads")) torch::set_num_threads(args.getInt("threads"));

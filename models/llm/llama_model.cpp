@@ -16,6 +16,7 @@
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "models/weights/checkpoint_files.h"
+#include "models/weights/torch_device.h"
 #include "models/weights/torch_weights.h"
 
 namespace inst3d {
@@ -72,29 +73,6 @@ LlmDType llmDTypeFromName(const std::string& name) {
     fail("", "unknown dtype '" + name + "' (f32, f16 or bf16)");
 }
 
-namespace {
-
-torch::Device parseDevice(const std::string& name) {
-    std::optional<torch::Device> d;
-    try {
-        d = torch::Device(name);
-    } catch (const c10::Error&) {
-        fail("", "unknown device '" + name + "' (cpu, cuda or cuda:N)");
-    }
-    if (d->is_cpu()) return *d;
-    if (!d->is_cuda()) fail("", "device '" + name + "' is not supported (cpu, cuda or cuda:N)");
-    if (!torch::cuda::is_available())
-        fail("", "device '" + name + "': this LibTorch has no CUDA or sees no GPU (Debian's LibTorch is CPU-only; "
-                 "docs/building.md shows how to build against a CUDA LibTorch)");
-    const int64_t count = int64_t(torch::cuda::device_count());
-    if (d->has_index() && d->index() >= count)
-        fail("", "device '" + name + "': only " + std::to_string(count) + " GPU(s) visible");
-    return torch::Device(torch::kCUDA, d->has_index() ? d->index() : 0);
-}
-
-}  // namespace
-
-std::string checkLlmDevice(const std::string& name) { return parseDevice(name).str(); }
 
 struct LlamaModel::Impl {
     LlamaConfig cfg;
@@ -279,7 +257,7 @@ LlamaModel::~LlamaModel() = default;
 std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dtype, const std::string& device) {
     std::unique_ptr<LlamaModel> m(new LlamaModel());
     Impl& s = *m->impl_;
-    s.device = parseDevice(device);
+    s.device = parseTorchDevice(device);
     s.cfg = LlamaConfig::load(dir + "/config.json");
     s.dtype = scalarType(dtype);
     const LlamaConfig& c = s.cfg;
@@ -350,7 +328,7 @@ std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDTy
                                                const std::string& device) {
     std::unique_ptr<LlamaModel> m(new LlamaModel());
     Impl& s = *m->impl_;
-    s.device = parseDevice(device);
+    s.device = parseTorchDevice(device);
     s.cfg = config;
     s.dtype = scalarType(dtype);
     const LlamaConfig& c = s.cfg;

@@ -21,10 +21,6 @@ namespace inst3d {
 
 enum class LlmDType { F32, F16, BF16 };
 LlmDType llmDTypeFromName(const std::string& name);  // "f32"/"float32", "f16"/"float16", "bf16"/"bfloat16"
-// Checks a device name for the model: "cpu", "cuda" or "cuda:N". Error when the name is unknown, or when
-// this LibTorch has no CUDA or sees no such GPU (Debian's LibTorch is CPU-only: docs/building.md says how
-// to build against a CUDA one). Returns the canonical name ("cuda" -> "cuda:0").
-std::string checkLlmDevice(const std::string& name);
 
 class LlamaModel {
 public:
@@ -33,7 +29,7 @@ public:
     // canonical Vicuna files, read by the project's own unpickler). Files are memory-mapped; with F32
     // weights stored as F32 the tensors view the files. Weights are converted to
     // `dtype`. `*.rotary_emb.inv_freq` keys are ignored. Missing or misshapen tensors: Error naming the
-    // tensor and the file. `device` (checkLlmDevice): each tensor moves there as it is read, so the host
+    // tensor and the file. `device` (models/weights/torch_device.h): each tensor moves there as it is read, so the host
     // never holds a second copy of the model.
     static std::unique_ptr<LlamaModel> load(const std::string& dir, LlmDType dtype = LlmDType::F32,
                                             const std::string& device = "cpu");

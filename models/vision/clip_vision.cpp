@@ -13,6 +13,7 @@
 #include "core/io/json_file.h"
 #include "core/features/feature_cache.h"
 #include "models/weights/checkpoint_files.h"
+#include "models/weights/torch_device.h"
 
 namespace inst3d {
 
@@ -85,6 +86,7 @@ struct ClipVision::Impl {
     ClipVisionConfig cfg;
     ClipPreprocessConfig pre;
     std::string weightsPath;     // file or index read; empty for random weights
+    torch::Device device = torch::kCPU;
     torch::Tensor classEmbed;    // [D]
     torch::Tensor patchWeight;   // [D, 3, p, p]
     torch::Tensor posEmbed;      // [T, D]
@@ -184,9 +186,10 @@ void checkPreprocessing(const ClipPreprocessConfig& p, int64_t imageSize, const 
 
 }  // namespace
 
-std::unique_ptr<ClipVision> ClipVision::load(const std::string& dir) {
+std::unique_ptr<ClipVision> ClipVision::load(const std::string& dir, const std::string& device) {
     std::unique_ptr<ClipVision> m(new ClipVision());
     Impl& s = *m->impl_;
+    s.device = parseTorchDevice(device);
     s.cfg = ClipVisionConfig::load(dir + "/config.json");
     const std::string pp = dir + "/preprocessor_config.json";
     s.pre = ClipPreprocessConfig::forImageSize(int(s.cfg.imageSize));
@@ -197,13 +200,14 @@ std::unique_ptr<ClipVision> ClipVision::load(const std::string& dir) {
     CheckpointFiles files(dir);
     s.weightsPath = files.source();
     for (auto& [name, tensor, shape] : s.layout())
-        *tensor = files.get(name, shape).to(torch::kFloat32).contiguous();
+        *tensor = files.get(name, shape).to(s.device, torch::kFloat32).contiguous();
     return m;
 }
 
-std::unique_ptr<ClipVision> ClipVision::random(const ClipVisionConfig& config, uint64_t seed) {
+std::unique_ptr<ClipVision> ClipVision::random(const ClipVisionConfig& config, uint64_t seed, const std::string& device) {
     std::unique_ptr<ClipVision> m(new ClipVision());
     Impl& s = *m->impl_;
+    s.device = parseTorchDevice(device);
     s.cfg = config;
     s.pre = ClipPreprocessConfig::forImageSize(int(config.imageSize));
     at::Generator gen = at::detail::createCPUGenerator(seed);
@@ -222,6 +226,7 @@ std::unique_ptr<ClipVision> ClipVision::random(const ClipVisionConfig& config, u
             const double a = std::sqrt(3.0 / double(fanIn));
             *tensor = torch::rand(shape, gen) * (2 * a) - a;
         }
+        *tensor = tensor->to(s.device);  // drawn on the CPU: the same numbers on every device
     }
     return m;
 }
@@ -229,6 +234,7 @@ std::unique_ptr<ClipVision> ClipVision::random(const ClipVisionConfig& config, u
 const ClipVisionConfig& ClipVision::config() const { return impl_->cfg; }
 const ClipPreprocessConfig& ClipVision::preprocessing() const { return impl_->pre; }
 const std::string& ClipVision::weightsPath() const { return impl_->weightsPath; }
+std::string ClipVision::device() const { return impl_->device.str(); }
 
 std::vector<std::pair<std::string, at::Tensor>> ClipVision::stateDict() const {
     std::vector<std::pair<std::string, at::Tensor>> out;
@@ -241,7 +247,7 @@ at::Tensor ClipVision::imageFeatures(const at::Tensor& pixelValues, at::Tensor* 
     if (pixelValues.dim() != 4 || pixelValues.size(1) != 3 || pixelValues.size(2) != S || pixelValues.size(3) != S)
         fail("", "CLIP pixel_values must be [B, 3, " + std::to_string(S) + ", " + std::to_string(S) + "]");
     torch::NoGradGuard noGrad;
-    return impl_->forward(pixelValues.to(torch::kFloat32).contiguous(), lastHiddenState);
+    return impl_->forward(pixelValues.to(impl_->device, torch::kFloat32).contiguous(), lastHiddenState);
 }
 
 // ---- crop encoder ------------------------------------------------------------------------------------
@@ -264,7 +270,7 @@ ClipCropEncoder::ClipCropEncoder(std::unique_ptr<ClipVision> model, std::string 
 
 ClipCropEncoder::~ClipCropEncoder() = default;
 
-std::unique_ptr<ClipCropEncoder> ClipCropEncoder::open(const std::string& spec, int batchSize) {
+std::unique_ptr<ClipCropEncoder> ClipCropEncoder::open(const std::string& spec, int batchSize, const std::string& device) {
     const std::string kRandom = "random:";
     if (spec.compare(0, kRandom.size(), kRandom) == 0) {
         std::string rest = spec.substr(kRandom.size()), configName = rest;
@@ -277,12 +283,12 @@ std::unique_ptr<ClipCropEncoder> ClipCropEncoder::open(const std::string& spec, 
                 fail("", "bad seed in CLIP spec '" + spec + "' (random:<config>[:<seed>])");
             }
         }
-        auto model = ClipVision::random(ClipVisionConfig::named(configName), seed);
+        auto model = ClipVision::random(ClipVisionConfig::named(configName), seed, device);
         std::string name = encoderName(model->config());
         return std::make_unique<ClipCropEncoder>(std::move(model), name,
                                                  "random:" + configName + ":" + std::to_string(seed), batchSize);
     }
-    auto model = ClipVision::load(spec);
+    auto model = ClipVision::load(spec, device);
     std::string name = encoderName(model->config());
     std::string fingerprint = checkpointFingerprint(model->weightsPath());
     return std::make_unique<ClipCropEncoder>(std::move(model), name, fingerprint, batchSize);
@@ -308,7 +314,7 @@ std::vector<std::vector<float>> ClipCropEncoder::encode(const std::vector<ImageR
         }
         torch::Tensor feats = model_->imageFeatures(pixels);                      // [n, P]
         feats = feats / feats.norm(2, -1, /*keepdim=*/true).clamp_min(1e-12);   // unit rows
-        feats = feats.contiguous();
+        feats = feats.to(torch::kCPU).contiguous();
         for (int64_t i = 0; i < n; ++i) {
             const float* f = feats[i].data_ptr<float>();
             out.emplace_back(f, f + P);

@@ -60,20 +60,24 @@ public:
     // ClipPreprocessConfig::forImageSize(image_size)). A CLIPModel checkpoint works too: text_model.*,
     // text_projection and logit_scale are never read, nor the legacy position_ids buffer. Any float
     // dtype, converted to fp32. Missing or misshapen tensors: Error naming the tensor and the file.
-    static std::unique_ptr<ClipVision> load(const std::string& dir);
+    // `device`: "cpu", "cuda", "cuda:N" (models/weights/torch_device.h).
+    static std::unique_ptr<ClipVision> load(const std::string& dir, const std::string& device = "cpu");
     // Random weights in the same layout (linear/conv weights uniform with std 1/sqrt(fan_in), biases 0,
     // norms 1/0, class and position embeddings std 0.02), preprocessing forImageSize(image_size).
-    static std::unique_ptr<ClipVision> random(const ClipVisionConfig& config, uint64_t seed = 0);
+    static std::unique_ptr<ClipVision> random(const ClipVisionConfig& config, uint64_t seed = 0,
+                                              const std::string& device = "cpu");
     ~ClipVision();
 
     const ClipVisionConfig& config() const;
     const ClipPreprocessConfig& preprocessing() const;
     // The weights file (or shard index) load() read; empty for random weights.
     const std::string& weightsPath() const;
+    std::string device() const;  // "cpu", "cuda:0", ...
     // The weights under their HF names (vision_model.*, visual_projection.weight), as load() reads them.
     std::vector<std::pair<std::string, at::Tensor>> stateDict() const;
 
-    // get_image_features: pixel_values [B, 3, S, S] float -> [B, P] fp32, not normalised.
+    // get_image_features: pixel_values [B, 3, S, S] float (any device) -> [B, P] fp32 on the model's
+    // device, not normalised.
     // lastHiddenState, when given, receives the encoder output [B, T, D] (before post_layernorm).
     // Wrong shapes: Error.
     at::Tensor imageFeatures(const at::Tensor& pixelValues, at::Tensor* lastHiddenState = nullptr) const;
@@ -92,7 +96,8 @@ public:
     ClipCropEncoder(std::unique_ptr<ClipVision> model, std::string name, std::string checkpoint, int batchSize = 16);
     // "random:<config>[:<seed>]" (named() configs, e.g. random:tiny) or a checkpoint folder for load();
     // the checkpoint string is then a fingerprint of its weights file (or index).
-    static std::unique_ptr<ClipCropEncoder> open(const std::string& spec, int batchSize = 16);
+    static std::unique_ptr<ClipCropEncoder> open(const std::string& spec, int batchSize = 16,
+                                                 const std::string& device = "cpu");
     ~ClipCropEncoder() override;
 
     std::string name() const override { return name_; }

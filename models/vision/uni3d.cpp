@@ -10,6 +10,7 @@
 
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
+#include "models/weights/torch_device.h"
 #include "models/weights/torch_weights.h"
 
 namespace inst3d {
@@ -266,6 +267,7 @@ struct Block {
 struct Uni3dEncoder::Impl {
     Uni3dConfig cfg;
     std::vector<std::pair<std::string, torch::Tensor>> named;  // released names without the prefix
+    torch::Device device = torch::kCPU;
     torch::Tensor clsToken, clsPos;       // [1, 1, D]
     ConvBn firstConv, secondConv;         // 6 -> c2, 2*c2 -> encoderDim
     torch::Tensor enc2transW, enc2transB; // [D, E], [D]
@@ -275,7 +277,9 @@ struct Uni3dEncoder::Impl {
     torch::Tensor fcNormW, fcNormB;       // visual.fc_norm [D]
     torch::Tensor trans2embedW, trans2embedB;  // [embed, D], [embed]
 
+    // Moves the named weights to `device`, then derives the fused forms (BatchNorm folded, qkv joined).
     void build() {
+        for (auto& [name, t] : named) t = t.to(device);
         std::map<std::string, torch::Tensor> w(named.begin(), named.end());
         auto at = [&](const std::string& n) { return w.at(n); };
         auto convBn = [&](const std::string& p) {
@@ -303,10 +307,10 @@ struct Uni3dEncoder::Impl {
             k.norm1W = at(b + "norm1.weight"), k.norm1B = at(b + "norm1.bias");
             if (cfg.qkvFused) {
                 k.qkvW = at(b + "attn.qkv.weight");
-                k.qkvB = torch::cat({at(b + "attn.q_bias"), torch::zeros({D}), at(b + "attn.v_bias")});
+                k.qkvB = torch::cat({at(b + "attn.q_bias"), torch::zeros({D}, at(b + "norm1.weight").options()), at(b + "attn.v_bias")});
             } else {
                 k.qkvW = torch::cat({at(b + "attn.q_proj.weight"), at(b + "attn.k_proj.weight"), at(b + "attn.v_proj.weight")});
-                k.qkvB = torch::cat({at(b + "attn.q_proj.bias"), torch::zeros({D}), at(b + "attn.v_proj.bias")});
+                k.qkvB = torch::cat({at(b + "attn.q_proj.bias"), torch::zeros({D}, at(b + "norm1.weight").options()), at(b + "attn.v_proj.bias")});
             }
             k.projW = at(b + "attn.proj.weight"), k.projB = at(b + "attn.proj.bias");
             k.norm2W = at(b + "norm2.weight"), k.norm2B = at(b + "norm2.bias");
@@ -360,12 +364,14 @@ struct Uni3dEncoder::Impl {
         return torch::cat(parts, 1);
     }
 
-    torch::Tensor forward(const torch::Tensor& xyz, const torch::Tensor& rgb) const {
-        const int64_t B = xyz.size(0), N = xyz.size(1), G = cfg.numGroup, K = cfg.groupSize, D = cfg.transDim;
+    // xyz, rgb: [B, N, 3] fp32 on the CPU (checkInputs) -> [B, embed] on the model's device.
+    torch::Tensor forward(const torch::Tensor& xyzCpu, const torch::Tensor& rgbCpu) const {
+        const int64_t B = xyzCpu.size(0), N = xyzCpu.size(1), G = cfg.numGroup, K = cfg.groupSize, D = cfg.transDim;
 
-        // Group: FPS centers, kNN neighbourhoods, xyz relative to the center ++ rgb
-        torch::Tensor centerIdx = fps(xyz);                                                   // [B, G]
-        torch::Tensor batchBase = torch::arange(B, torch::kInt64).mul(N);                      // [B]
+        // Group: FPS centers (sequential: on the CPU), kNN neighbourhoods, xyz relative to the center ++ rgb
+        torch::Tensor centerIdx = fps(xyzCpu).to(device);                                     // [B, G]
+        const torch::Tensor xyz = xyzCpu.to(device), rgb = rgbCpu.to(device);                // [B, N, 3]
+        torch::Tensor batchBase = torch::arange(B, torch::TensorOptions().dtype(torch::kInt64).device(device)).mul(N);  // [B]
         torch::Tensor flatXyz = xyz.reshape({B * N, 3}), flatRgb = rgb.reshape({B * N, 3});
         torch::Tensor center = flatXyz.index_select(0, (centerIdx + batchBase.unsqueeze(1)).view(-1)).view({B, G, 3});
         torch::Tensor nb = (knn(xyz, center) + batchBase.view({B, 1, 1})).view(-1);           // [B*G*K]
@@ -443,6 +449,7 @@ Uni3dEncoder::Uni3dEncoder() : impl_(std::make_unique<Impl>()) {}
 Uni3dEncoder::~Uni3dEncoder() = default;
 
 const Uni3dConfig& Uni3dEncoder::config() const { return impl_->cfg; }
+std::string Uni3dEncoder::device() const { return impl_->device.str(); }
 
 namespace {
 
@@ -454,8 +461,10 @@ void checkConfig(const Uni3dConfig& c) {
 
 }  // namespace
 
-std::unique_ptr<Uni3dEncoder> Uni3dEncoder::load(const std::string& path, const Uni3dConfig& config) {
+std::unique_ptr<Uni3dEncoder> Uni3dEncoder::load(const std::string& path, const Uni3dConfig& config,
+                                                const std::string& device) {
     checkConfig(config);
+    const torch::Device dev = parseTorchDevice(device);
     auto file = std::make_shared<SafetensorsFile>(path);
     std::string prefix;
     bool found = false;
@@ -476,6 +485,7 @@ std::unique_ptr<Uni3dEncoder> Uni3dEncoder::load(const std::string& path, const 
     std::unique_ptr<Uni3dEncoder> m(new Uni3dEncoder());
     Impl& s = *m->impl_;
     s.cfg = config;
+    s.device = dev;
     auto get = [&](const std::string& name, const std::vector<int64_t>& shape) {
         const std::string full = prefix + name;
         if (!file->find(full)) fail(path, "tensor '" + full + "' missing (Uni3D config '" + config.name + "')");
@@ -490,11 +500,12 @@ std::unique_ptr<Uni3dEncoder> Uni3dEncoder::load(const std::string& path, const 
     return m;
 }
 
-std::unique_ptr<Uni3dEncoder> Uni3dEncoder::random(const Uni3dConfig& config, uint64_t seed) {
+std::unique_ptr<Uni3dEncoder> Uni3dEncoder::random(const Uni3dConfig& config, uint64_t seed, const std::string& device) {
     checkConfig(config);
     std::unique_ptr<Uni3dEncoder> m(new Uni3dEncoder());
     Impl& s = *m->impl_;
     s.cfg = config;
+    s.device = parseTorchDevice(device);  // weights drawn on the CPU, moved by build()
     at::Generator gen = at::detail::createCPUGenerator(seed);
     for (const Spec& spec : tensorSpecs(config)) {
         torch::Tensor t;
@@ -515,10 +526,12 @@ std::unique_ptr<Uni3dEncoder> Uni3dEncoder::random(const Uni3dConfig& config, ui
     return m;
 }
 
-std::unique_ptr<Uni3dEncoder> Uni3dEncoder::open(const std::string& spec, const std::string& configName) {
+std::unique_ptr<Uni3dEncoder> Uni3dEncoder::open(const std::string& spec, const std::string& configName,
+                                                const std::string& device) {
     const std::string kRandom = "random:";
-    if (spec.compare(0, kRandom.size(), kRandom) == 0) return random(Uni3dConfig::named(spec.substr(kRandom.size())));
-    return load(spec, Uni3dConfig::named(configName));
+    if (spec.compare(0, kRandom.size(), kRandom) == 0)
+        return random(Uni3dConfig::named(spec.substr(kRandom.size())), 0, device);
+    return load(spec, Uni3dConfig::named(configName), device);
 }
 
 std::vector<std::pair<std::string, at::Tensor>> Uni3dEncoder::stateDict() const {
@@ -547,7 +560,7 @@ std::vector<float> Uni3dEncoder::encodeInstance(const std::vector<float>& xyz, c
     Uni3dInput in = prepareUni3dInstance(xyz, rgb, impl_->cfg.groupSize);
     torch::Tensor p = torch::from_blob(in.xyz.data(), {1, in.numPoints, 3}, torch::kFloat32);
     torch::Tensor c = torch::from_blob(in.rgb.data(), {1, in.numPoints, 3}, torch::kFloat32);
-    torch::Tensor e = encode(p, c).contiguous();  // [1, embed]
+    torch::Tensor e = encode(p, c).to(torch::kCPU).contiguous();  // [1, embed]
     return std::vector<float>(e.data_ptr<float>(), e.data_ptr<float>() + e.numel());
 }
 

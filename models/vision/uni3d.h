@@ -100,20 +100,26 @@ public:
     // (logit_scale, the image model's patch_embed / pos_embed / cls_token / head, BatchNorm
     // num_batches_tracked) are ignored. Any float dtype, converted to fp32. Missing or misshapen tensors,
     // or more blocks than config.depth: Error naming the tensor and the file.
-    static std::unique_ptr<Uni3dEncoder> load(const std::string& path, const Uni3dConfig& config);
+    // `device`: "cpu", "cuda", "cuda:N" (models/weights/torch_device.h); FPS stays on the CPU (it is
+    // sequential), grouping and the network run there.
+    static std::unique_ptr<Uni3dEncoder> load(const std::string& path, const Uni3dConfig& config,
+                                              const std::string& device = "cpu");
     // Random weights in the same layout (linear weights uniform with std 1/sqrt(fan_in), norms at 1/0,
     // BatchNorm running mean 0 / var 1, cls tokens std 0.02), for tests and benchmarks.
-    static std::unique_ptr<Uni3dEncoder> random(const Uni3dConfig& config, uint64_t seed = 0);
+    static std::unique_ptr<Uni3dEncoder> random(const Uni3dConfig& config, uint64_t seed = 0,
+                                                const std::string& device = "cpu");
     // "random:<config>" -> random(named(config)); otherwise load(spec, named(configName)).
-    static std::unique_ptr<Uni3dEncoder> open(const std::string& spec, const std::string& configName = "g");
+    static std::unique_ptr<Uni3dEncoder> open(const std::string& spec, const std::string& configName = "g",
+                                              const std::string& device = "cpu");
     ~Uni3dEncoder();
 
     const Uni3dConfig& config() const;
+    std::string device() const;  // "cpu", "cuda:0", ...
     // The weights under their released names ("point_encoder." + key), as load() reads them.
     std::vector<std::pair<std::string, at::Tensor>> stateDict() const;
 
     // xyz [B, N, 3] float (unit-sphere coordinates), rgb [B, N, 3] float 0..1, N >= groupSize
-    // -> [B, embedDim] fp32. Wrong shapes: Error.
+    // -> [B, embedDim] fp32 on the model's device. Wrong shapes: Error.
     at::Tensor encode(const at::Tensor& xyz, const at::Tensor& rgb) const;
     // The FPS center indices encode() uses: xyz [B, N, 3] -> [B, G] int64.
     at::Tensor fpsIndices(const at::Tensor& xyz) const;

@@ -176,6 +176,28 @@ private Q_SLOTS:
         QVERIFY(test::maxDiff(last, loadTensor(file, "last_hidden_state")) < 1e-4);
     }
 
+    void devices() {
+        auto cpu = ClipVision::load(kModel, "cpu");
+        QCOMPARE(QString::fromStdString(cpu->device()), QString("cpu"));
+        QVERIFY(test::maxDiff(cpu->imageFeatures(goldenTensor("pixel_values")), goldenTensor("image_embeds")) < 1e-4);
+        const QString bad = QString::fromStdString(test::errorOf([] { ClipVision::load(kModel, "cuda:x"); }));
+        QVERIFY2(bad.contains("unknown device 'cuda:x'"), qPrintable(bad));
+        if (!torch::cuda::is_available()) {
+            const QString err = QString::fromStdString(test::errorOf([] { ClipCropEncoder::open("random:tiny", 4, "cuda"); }));
+            QVERIFY2(err.contains("no CUDA or sees no GPU"), qPrintable(err));
+            return;
+        }
+        // With a GPU (cuDNN's TF32 off, as the reference runs): the golden features within 1e-4, crops too.
+        at::globalContext().setAllowTF32CuDNN(false);
+        auto gpu = ClipVision::load(kModel, "cuda");
+        QVERIFY(test::maxDiff(gpu->imageFeatures(goldenTensor("pixel_values")).cpu(), goldenTensor("image_embeds")) < 1e-4);
+        ClipCropEncoder onGpu(ClipVision::load(kModel, "cuda"), "clip", "test", 4), onCpu(ClipVision::load(kModel), "clip", "test", 4);
+        std::vector<ImageRGB8> crops = {sourceImage(97, 61), sourceImage(40, 70)};
+        std::vector<std::vector<float>> a = onGpu.encode(crops), b = onCpu.encode(crops);
+        for (size_t i = 0; i < a.size(); ++i)
+            for (size_t j = 0; j < a[i].size(); ++j) QVERIFY(std::abs(a[i][j] - b[i][j]) < 1e-4);
+    }
+
     void fullClipModelCheckpointLoads() {
         std::string d = tmp("clip-model");
         nlohmann::json vision = nlohmann::json::parse(readTextFile(kModel + "/config.json"));

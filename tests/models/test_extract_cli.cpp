@@ -3,6 +3,8 @@
 // what Uni3D gives for that instance's points, whose crops carry unit CLIP features, and whose
 // provenance names the encoders; a second run skips the finished scenes; built-in and imported
 // proposals work; bad options are usage errors.
+#include <torch/torch.h>
+
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -161,6 +163,16 @@ void ExtractCliTest::badOptionsAreUsageErrors() {
     args.insert(args.end(), {"--out", out_});
     QVERIFY(test::runInst3d(args, &out, &err) != 0);
     QVERIFY2(err.find("nothing") != std::string::npos, err.c_str());
+    // --device: checked before any work; a CPU-only LibTorch refuses cuda with the reason.
+    args = base();
+    args.insert(args.end(), {"--out", out_, "--device", "cuda"});
+    if (!torch::cuda::is_available()) {
+        QCOMPARE(test::runInst3d(args, &out, &err), 1);
+        QVERIFY2(err.find("no CUDA or sees no GPU") != std::string::npos, err.c_str());
+    }
+    args.back() = "tpu";
+    QCOMPARE(test::runInst3d(args, &out, &err), 1);
+    QVERIFY2(err.find("unknown device 'tpu'") != std::string::npos, err.c_str());
 }
 
 QTEST_GUILESS_MAIN(ExtractCliTest)

@@ -13,6 +13,7 @@
 #include "core/common/file_util.h"
 #include "models/llm/generation.h"
 #include "models/llm/llama_model.h"
+#include "models/weights/torch_device.h"
 #include "models/llm/prompt_builder.h"
 #include "support/test_support.h"
 #include "support/torch_test_support.h"
@@ -268,12 +269,12 @@ private Q_SLOTS:
     }
 
     void deviceNames() {
-        QCOMPARE(QString::fromStdString(checkLlmDevice("cpu")), QString("cpu"));
+        QCOMPARE(QString::fromStdString(checkTorchDevice("cpu")), QString("cpu"));
         auto model = LlamaModel::load(kData + "tiny-llama-mha", LlmDType::F32, "cpu");
         QCOMPARE(QString::fromStdString(model->device()), QString("cpu"));
         auto error = [](const std::function<void()>& f) { return QString::fromStdString(test::errorOf(f)); };
-        QVERIFY(error([] { checkLlmDevice("gpu0"); }).contains("unknown device 'gpu0'"));
-        QVERIFY(error([] { checkLlmDevice("mps"); }).contains("not supported"));
+        QVERIFY(error([] { checkTorchDevice("gpu0"); }).contains("unknown device 'gpu0'"));
+        QVERIFY(error([] { checkTorchDevice("mps"); }).contains("not supported"));
         if (!torch::cuda::is_available()) {
             const QString err = error([] { LlamaModel::load(kData + "tiny-llama-mha", LlmDType::F32, "cuda"); });
             QVERIFY2(err.contains("no CUDA or sees no GPU"), qPrintable(err));

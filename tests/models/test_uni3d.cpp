@@ -216,6 +216,23 @@ private Q_SLOTS:
         QCOMPARE(e.sizes().vec(), (std::vector<int64_t>{1, 1024}));
         QVERIFY(torch::isfinite(e).all().item<bool>());
     }
+
+    void devices() {
+        torch::Tensor xyz = torch::rand({1, 70, 3}) * 2 - 1, rgb = torch::rand({1, 70, 3});
+        auto cpu = Uni3dEncoder::random(Uni3dConfig::named("tiny"), 5, "cpu");
+        QCOMPARE(QString::fromStdString(cpu->device()), QString("cpu"));
+        QVERIFY(torch::equal(cpu->encode(xyz, rgb), Uni3dEncoder::random(Uni3dConfig::named("tiny"), 5)->encode(xyz, rgb)));
+        const QString bad = QString::fromStdString(test::errorOf([] { Uni3dEncoder::open("random:tiny", "g", "gpu"); }));
+        QVERIFY2(bad.contains("unknown device 'gpu'"), qPrintable(bad));
+        if (!torch::cuda::is_available()) {
+            const QString err = QString::fromStdString(test::errorOf([] { Uni3dEncoder::open("random:tiny", "g", "cuda"); }));
+            QVERIFY2(err.contains("no CUDA or sees no GPU"), qPrintable(err));
+            return;
+        }
+        // With a GPU: the same weights (drawn on the CPU) give the same features within float rounding.
+        auto gpu = Uni3dEncoder::random(Uni3dConfig::named("tiny"), 5, "cuda");
+        QVERIFY(test::maxDiff(gpu->encode(xyz, rgb).cpu(), cpu->encode(xyz, rgb)) < 1e-4);
+    }
 };
 
 QTEST_GUILESS_MAIN(Uni3dTest)
