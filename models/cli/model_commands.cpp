@@ -1,5 +1,6 @@
 #include "models/cli/model_commands.h"
 
+#include "models/cli/bench_encoders.h"
 #include "models/cli/extract_command.h"
 #include "models/cli/lora_command.h"
 
@@ -144,10 +145,12 @@ const char* dtypeLabel(LlmDType t) { return t == LlmDType::BF16 ? "bf16" : t == 
 // as generation does; prints time to first token, decode speed and peak memory.
 int runBench(const std::vector<std::string>& argv) {
     if (!argv.empty() && argv.front() == "extract") return runBenchExtract({argv.begin() + 1, argv.end()});
+    if (!argv.empty() && argv.front() == "encoders") return runBenchEncoders({argv.begin() + 1, argv.end()});
     ArgParser args("inst3d bench",
-                   "Measures a neural component on this machine. SUBJECT: llm (LLaMA prefill + decode), or\n"
-                   "extract (per-stage feature extraction time: `inst3d bench extract --help`).");
-    args.positional("SUBJECT", "what to measure: llm | extract")
+                   "Measures a neural component on this machine. SUBJECT: llm (LLaMA prefill + decode),\n"
+                   "extract (per-stage feature extraction time: `inst3d bench extract --help`), or encoders\n"
+                   "(CLIP / Uni3D throughput against the device's matmul rate: `inst3d bench encoders --help`).");
+    args.positional("SUBJECT", "what to measure: llm | extract | encoders")
         .option("model", "DIR", "a LLaMA / Vicuna folder (config.json + safetensors)")
         .option("random-config", "NAME", "random weights of shape tiny or 7b instead of --model")
         .option("dtype", "TYPE", "f32, bf16 or f16", "f32")
@@ -159,7 +162,7 @@ int runBench(const std::vector<std::string>& argv) {
         .option("prompt-ids", "FILE", "the prompt as whitespace-separated token ids (default: BOS + random ids)")
         .option("ids-out", "FILE", "write the prompt and the greedy ids decoded, one line each (for comparing runs)");
     if (!args.parse(argv)) return 0;
-    if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract)");
+    if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract, encoders)");
     if (args.has("model") == args.has("random-config")) throw UsageError("give --model DIR or --random-config tiny|7b");
     const LlmDType dtype = llmDTypeFromName(args.get("dtype"));
     const std::string device = checkTorchDevice(args.get("device"));
@@ -374,7 +377,7 @@ int runChat(const std::vector<std::string>& argv) {
 void registerModelCommands(CommandRegistry& registry) {
     registry.add({"tokenize", "LLaMA token ids of a text (with the <OBJ###> tokens)", runTokenize});
     registry.add({"weights", "list (and check) the tensors of a safetensors file", runWeights});
-    registry.add({"bench", "measure a neural component here (bench llm: time to first token, tokens/s, peak RSS; bench extract: per-stage times)", runBench});
+    registry.add({"bench", "measure a neural component here (bench llm: time to first token, tokens/s, peak RSS; bench extract: per-stage times; bench encoders: CLIP / Uni3D throughput)", runBench});
     registerExtractCommand(registry);
     registerLoraCommand(registry);
     registry.add({"chat-llm", "chat with a LLaMA / Vicuna model in the terminal (Vicuna v1.1 template, streamed)", runChat});

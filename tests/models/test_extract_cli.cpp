@@ -33,6 +33,7 @@ private Q_SLOTS:
     void builtinAndImportedProposals();
     void benchPrintsStages();
     void badOptionsAreUsageErrors();
+    void benchEncoders();
 
 private:
     QTemporaryDir tmp_;
@@ -173,6 +174,26 @@ void ExtractCliTest::badOptionsAreUsageErrors() {
     args.back() = "tpu";
     QCOMPARE(test::runInst3d(args, &out, &err), 1);
     QVERIFY2(err.find("unknown device 'tpu'") != std::string::npos, err.c_str());
+}
+
+void ExtractCliTest::benchEncoders() {
+    std::string out, err;
+    QCOMPARE(test::runInst3d({"bench", "encoders", "--clip", "random:tiny", "--uni3d", "random:tiny", "--crops", "4", "--batch",
+                              "2", "--instances", "2", "--points", "200", "--matmul", "64", "--threads", "1"},
+                             &out, &err),
+             0);
+    qInfo("%s", out.c_str());
+    const QString o = QString::fromStdString(out);
+    QVERIFY(o.contains(QRegularExpression("fp32 matmul 64x64x64: [0-9.e+]+ GFLOP/s")));
+    // The tiny CLIP (D 64, MLP 128, 2 layers, 56 px, patch 14, projection 32: T = 17 tokens) by hand:
+    // patch conv 64*3*14*14 MACs x 16 patches + 2 layers x (4*64*64 + 2*64*128) MACs x 17 tokens
+    // + 32*64 for the projection = 1,718,272 MACs = 3,436,544 FLOPs, plus attention 2 x 4*17*17*64 =
+    // 147,968: 0.00358 GFLOP per crop.
+    QVERIFY2(o.contains(QRegularExpression("\\| clip-vit-d64-14-56 \\(batch 2\\) \\| 4 \\| [0-9.]+ \\| [0-9.e+]+ \\| 0.00358 \\|")), out.c_str());
+    QVERIFY(o.contains(QRegularExpression("\\| uni3d-tiny \\(200 points\\) \\| 2 \\| [0-9.]+ \\| [0-9.e+]+ \\| [0-9.e+-]+ \\| [0-9.e+]+ \\| [0-9]+ % \\|")));
+    QVERIFY(o.contains(QRegularExpression("scene of 100 instances x 5 views x 3 levels \\(1500 crops, 100 instances\\): [0-9.e+]+ s")));
+    QCOMPARE(test::runInst3d({"bench", "encoders", "--uni3d", "random:tiny", "--clip", "none", "--points", "10"}, &out, &err), 2);
+    QVERIFY2(err.find("group size") != std::string::npos, err.c_str());
 }
 
 QTEST_GUILESS_MAIN(ExtractCliTest)
