@@ -258,7 +258,9 @@ def main(data_dir):
     for variant in FIXTURES:
         model, timm_name, heads = build_fixture_model(variant)
         load_released(model, os.path.join(data_dir, variant + ".safetensors"))
-        v = {"timm_model": timm_name, "heads": heads, "config": TINY, "cases": {}}
+        pe = model.point_encoder
+        v = {"timm_model": timm_name, "heads": heads, "config": TINY, "norm_eps": pe.visual.blocks[0].norm1.eps,
+             "fc_norm_eps": pe.visual.fc_norm.eps, "bn_eps": pe.encoder.first_conv[1].eps, "cases": {}}
         with torch.no_grad():
             pc = torch.cat([torch.tensor(cloud[0]), torch.tensor(cloud[1])], dim=-1)
             emb, fps = model.encode_pc(pc)
