@@ -29,7 +29,6 @@ Glue choices, each as Uni3D's code does it unless said:
     group_size of every released config; the tiny fixtures use 16).
 """
 import json
-import math
 import os
 import platform
 import sys
