@@ -235,6 +235,7 @@ def inst3d_input(points, colors_u8, min_points):
 
 def main(data_dir):
     torch.manual_seed(0)  # only the module constructors draw; every weight is then loaded
+    torch.set_num_threads(1)  # one reduction order, so reruns here are byte-identical (threads split sums differently)
     out_dir = os.path.join(data_dir, "timm")
     os.makedirs(out_dir, exist_ok=True)
     cloud, insts = make_inputs(INPUT_SEED)
@@ -242,7 +243,7 @@ def main(data_dir):
         "command": "/opt/inst3d-deps/oracles/bin/python tools/oracles/uni3d_timm_reference.py tests/data/uni3d",
         "versions": {"timm": timm.__version__, "torch": torch.__version__, "numpy": np.__version__,
                      "safetensors": safetensors.__version__, "python": platform.python_version(),
-                     "timm_fused_attn": timm.layers.use_fused_attn()},
+                     "timm_fused_attn": timm.layers.use_fused_attn(), "torch_threads": torch.get_num_threads()},
         "seeds": {"inputs (numpy default_rng)": INPUT_SEED, "torch.manual_seed (module init, overwritten)": 0},
         "sources": {"uni3d": "baaivision/Uni3D@64e03c3 models/point_encoder.py, models/uni3d.py, scripts/inference.sh "
                              "(= ZzZZCHS/Uni3D@69db35c)",
