@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # inst3d setup for a fresh Debian 12 machine, as root. Idempotent: every step checks before it acts.
 #   tools/setup.sh [--no-build] [--build-dir DIR] [--neural-only]
-# 1. Debian packages (Qt 6, VTK 9.1, LibTorch 1.13 CPU, Open3D 0.16, yaml-cpp, nlohmann-json, Xvfb, ...)
+# 1. Debian packages (Qt 6, VTK 9.1, LibTorch 1.13 CPU, Open3D 0.16, yaml-cpp, nlohmann-json, Xvfb, ...),
+#    OpenBLAS (OpenMP) in place of the reference BLAS behind libblas.so.3, and what the reference checks
+#    run: python3-torch (real torch.load), nodejs + npm (the LLaMA-2 vocabulary), a JRE (METEOR, PTB).
 # 2. sentencepiece 0.1.97 rebuilt from Debian's source as a static library against the system protobuf:
 #    Debian's libsentencepiece.so embeds protobuf-lite 3.14 and crashes any process that also loads
 #    LibTorch (protobuf 3.21) before main(). See docs/building.md.
-# 3. CMake configure (Ninja, ccache) and build.
+# 3. pycocoevalcap 1.2's wheel unpacked into $DEPS/pycocoevalcap: the METEOR 1.5 and Stanford
+#    PTBTokenizer jars that `inst3d score` runs (PyPI ships them inside the wheel).
+# 4. CMake configure (Ninja, ccache) and build.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +31,8 @@ done
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# shellcheck source=lib/deb_src.sh
+. "$HERE/tools/lib/deb_src.sh"
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -34,9 +40,14 @@ PACKAGES=(
   libvtk9-dev libtorch-dev libopen3d-dev libyaml-cpp-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
   xvfb xauth libgl1-mesa-dri mesa-utils imagemagick x11-apps
+  libopenblas0-openmp python3-torch python3-pip default-jre-headless unzip
 )
 [ "$NEURAL_ONLY" -eq 1 ] && PACKAGES=(build-essential cmake ninja-build ccache pkg-config git libtorch-dev
-  libyaml-cpp-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev)
+  libyaml-cpp-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
+  libopenblas0-openmp python3-pip unzip)
+# node and npm rebuild the LLaMA-2 vocabulary for the tokenizer tests: Debian's, unless a node with npm
+# is already installed (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
+[ "$NEURAL_ONLY" -eq 1 ] || { command -v node >/dev/null && command -v npm >/dev/null; } || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -50,15 +61,24 @@ else
   log "Debian packages already installed"
 fi
 
+# --- an optimised BLAS behind libblas.so.3 ------------------------------------------------------
+# Debian's LibTorch calls libblas.so.3 through the alternatives system; the reference BLAS (priority 10)
+# runs a 1024^3 fp32 matmul at ~4 GFLOP/s on 2 cores, OpenBLAS-OpenMP (priority 100, libgomp like
+# LibTorch) at ~126. Installing it switches the automatic choice; a machine left in manual mode is set here.
+BLAS_ALT=/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3
+for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
+  target="${BLAS_ALT%/*}/${alt%%-x86_64-linux-gnu}"
+  if [ -e "$target" ] && [ "$(update-alternatives --query "$alt" 2>/dev/null | sed -n 's/^Value: //p')" != "$target" ]; then
+    log "pointing $alt at $target"
+    $SUDO update-alternatives --set "$alt" "$target" >/dev/null
+  fi
+done
+
 # --- sentencepiece, static, against the system protobuf ------------------------------------------
 SPM_PREFIX="$DEPS/sentencepiece"
 if [ ! -f "$SPM_PREFIX/lib/libsentencepiece.a" ]; then
   log "building sentencepiece 0.1.97 (static, system protobuf) into $SPM_PREFIX"
-  if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ ; then
-    printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-      | $SUDO tee /etc/apt/sources.list.d/inst3d-src.sources >/dev/null
-    $SUDO apt-get update -qq
-  fi
+  ensure_deb_src
   work="$(mktemp -d)"
   (cd "$work" && apt-get source -qq --download-only sentencepiece >/dev/null 2>&1 || apt-get source -qq --download-only sentencepiece)
   (cd "$work" && dpkg-source -x --no-check sentencepiece_*.dsc src >/dev/null)
@@ -77,6 +97,19 @@ if [ ! -f "$SPM_PREFIX/lib/libsentencepiece.a" ]; then
   rm -rf "$work"
 else
   log "sentencepiece already built in $SPM_PREFIX"
+fi
+
+# --- pycocoevalcap's jars: METEOR 1.5 (+ paraphrase table) and the Stanford PTBTokenizer -------------
+PCE="$DEPS/pycocoevalcap"
+PCE_VERSION=1.2
+if [ "$NEURAL_ONLY" -eq 0 ] && [ ! -f "$PCE/pycocoevalcap/meteor/meteor-1.5.jar" ]; then
+  log "unpacking pycocoevalcap $PCE_VERSION's jars into $PCE"
+  work="$(mktemp -d)"
+  /usr/bin/python3 -m pip download -q --no-deps --disable-pip-version-check "pycocoevalcap==$PCE_VERSION" -d "$work"
+  $SUDO mkdir -p "$PCE.tmp"
+  $SUDO unzip -q -o "$work"/pycocoevalcap-*.whl 'pycocoevalcap/meteor/*' 'pycocoevalcap/tokenizer/*' -d "$PCE.tmp"
+  $SUDO rm -rf "$PCE" && $SUDO mv "$PCE.tmp" "$PCE"
+  rm -rf "$work"
 fi
 
 [ "$DO_BUILD" -eq 1 ] || exit 0

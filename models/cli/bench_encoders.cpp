@@ -15,6 +15,7 @@
 #include "models/vision/clip_vision.h"
 #include "models/vision/uni3d.h"
 #include "models/weights/torch_device.h"
+#include "models/weights/torch_runtime.h"
 
 namespace inst3d {
 namespace {
@@ -65,6 +66,14 @@ double timed(const torch::Device& device, int repeats, const std::function<void(
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The device's fp32 N x N x N matmul rate in FLOP/s: the ceiling every encoder figure is held against.
+double matmulRate(const torch::Device& device, int n) {
+    torch::Tensor a = torch::rand({n, n}, torch::TensorOptions().device(device)), b = torch::rand({n, n}, a.options());
+    const int reps = device.is_cuda() ? 20 : 3;
+    const double s = timed(device, reps, [&] { torch::matmul(a, b); });
+    return 2.0 * double(n) * n * n * reps / s;
+}
+
 struct Row {
     std::string what;
     double items = 0, seconds = 0, flopsPerItem = 0;
@@ -86,10 +95,10 @@ int runBenchEncoders(const std::vector<std::string>& argv) {
         .option("instances", "N", "instances per timed pass (one forward each, as extraction runs them)", "2")
         .option("points", "P", "points per instance", "4096")
         .option("matmul", "N", "size of the N x N x N fp32 product that measures the device (0 = skip)", "1024")
-        .option("threads", "T", "intra-op threads (default: LibTorch's choice)");
+        .option("threads", "T", "intra-op threads (default: every CPU this process may use, or $INST3D_THREADS)");
     if (!args.parse(argv)) return 0;
     const torch::Device device = parseTorchDevice(args.get("device"));
-    if (args.has("threads")) torch::set_num_threads(args.getInt("threads"));
+    if (args.has("threads")) setThreads(args.getInt("threads"));
     const int crops = args.getInt("crops"), batch = args.getInt("batch"), instances = args.getInt("instances");
     const int points = args.getInt("points"), n = args.getInt("matmul");
     if (crops < 1 || batch < 1 || instances < 1 || points < 1 || n < 0)
@@ -97,13 +106,7 @@ int runBenchEncoders(const std::vector<std::string>& argv) {
     torch::NoGradGuard noGrad;
     std::vector<Row> rows;
 
-    double matmulFlops = 0;  // per second
-    if (n > 0) {
-        torch::Tensor a = torch::rand({n, n}, torch::TensorOptions().device(device)), b = torch::rand({n, n}, a.options());
-        const int reps = device.is_cuda() ? 20 : 3;
-        const double s = timed(device, reps, [&] { torch::matmul(a, b); });
-        matmulFlops = 2.0 * double(n) * n * n * reps / s;
-    }
+    const double matmulFlops = n > 0 ? matmulRate(device, n) : 0;  // per second
 
     if (args.get("clip") != "none") {
         auto enc = ClipCropEncoder::open(args.get("clip"), batch, args.get("device"));
@@ -123,7 +126,8 @@ int runBenchEncoders(const std::vector<std::string>& argv) {
                         uni3dFlops(*m)});
     }
 
-    std::printf("inst3d bench encoders on %s, %d threads", device.str().c_str(), torch::get_num_threads());
+    std::printf("%s\ninst3d bench encoders on %s, %d threads", cpuRuntimeLine().c_str(), device.str().c_str(),
+                torch::get_num_threads());
     if (n > 0) std::printf(", fp32 matmul %dx%dx%d: %.3g GFLOP/s", n, n, n, matmulFlops / 1e9);
     std::printf("\n\n| encoder | items | s | items/s | GFLOP/item | GFLOP/s | of matmul rate |\n|---|---|---|---|---|---|---|\n");
     double sceneSeconds = 0;
@@ -137,6 +141,30 @@ int runBenchEncoders(const std::vector<std::string>& argv) {
     if (rows.size() == 2)
         std::printf("\nscene of 100 instances x 5 views x 3 levels (1500 crops, 100 instances): %.3g s in the encoders\n",
                     sceneSeconds);
+    return 0;
+}
+
+// `inst3d bench` alone: what every CPU figure depends on. The BLAS LibTorch loaded, the thread count
+// and why, and the fp32 matmul rate on one thread and on all of them.
+int runBenchMachine(const std::vector<std::string>& argv) {
+    ArgParser args("inst3d bench machine",
+                   "Prints the BLAS this LibTorch runs on, its intra-op threads, and the fp32 matmul rate on one\n"
+                   "thread and on all of them. Check it before trusting any CPU figure: Debian's default\n"
+                   "libblas.so.3 is the slow reference BLAS until an optimised one (OpenBLAS) is installed.");
+    args.option("matmul", "N", "size of the N x N x N fp32 product", "1024")
+        .option("threads", "T", "intra-op threads for the second measurement (default: every CPU available)");
+    if (!args.parse(argv)) return 0;
+    if (args.has("threads")) setThreads(args.getInt("threads"));
+    const int n = args.getInt("matmul");
+    if (n < 1) throw UsageError("--matmul must be >= 1");
+    torch::NoGradGuard noGrad;
+    const torch::Device cpu(torch::kCPU);
+    const int threads = torch::get_num_threads();
+    std::printf("%s\n\n| fp32 matmul %dx%dx%d | GFLOP/s |\n|---|---|\n", cpuRuntimeLine().c_str(), n, n, n);
+    torch::set_num_threads(1);
+    std::printf("| 1 thread | %.1f |\n", matmulRate(cpu, n) / 1e9);
+    torch::set_num_threads(threads);
+    if (threads > 1) std::printf("| %d threads | %.1f |\n", threads, matmulRate(cpu, n) / 1e9);
     return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "models/vision/clip_vision.h"
 #include "models/vision/uni3d.h"
 #include "models/weights/torch_device.h"
+#include "models/weights/torch_runtime.h"
 
 namespace inst3d {
 namespace {
@@ -160,6 +161,7 @@ int runBenchExtract(const std::vector<std::string>& argv) {
     const ExtractReport report = runExtraction(job, s.options, s.encoder3d.get(), s.encoder2d.get());
     std::filesystem::remove_all(tmp);
     for (const auto& [dir, error] : report.failed) std::fprintf(stderr, "FAILED %s: %s\n", dir.c_str(), error.c_str());
+    std::printf("%s\n", cpuRuntimeLine().c_str());
     std::printf("inst3d bench extract: %zu scene(s), proposals %s, 3D %s, 2D %s\n\n", report.written.size(),
                 s.options.proposalsName.c_str(), s.encoder3d ? s.encoder3d->name().c_str() : "none",
                 s.encoder2d ? s.encoder2d->name().c_str() : "none");

@@ -1,6 +1,7 @@
 #include "models/cli/model_commands.h"
 
 #include "models/cli/bench_encoders.h"
+#include "models/weights/torch_runtime.h"
 #include "models/cli/extract_command.h"
 #include "models/cli/lora_command.h"
 
@@ -146,29 +147,33 @@ const char* dtypeLabel(LlmDType t) { return t == LlmDType::BF16 ? "bf16" : t == 
 int runBench(const std::vector<std::string>& argv) {
     if (!argv.empty() && argv.front() == "extract") return runBenchExtract({argv.begin() + 1, argv.end()});
     if (!argv.empty() && argv.front() == "encoders") return runBenchEncoders({argv.begin() + 1, argv.end()});
+    // `inst3d bench` alone, or with the machine bench's own options: the machine summary.
+    if (argv.empty() || (argv.front().rfind("--", 0) == 0 && argv.front() != "--help")) return runBenchMachine(argv);
+    if (argv.front() == "machine") return runBenchMachine({argv.begin() + 1, argv.end()});
     ArgParser args("inst3d bench",
                    "Measures a neural component on this machine. SUBJECT: llm (LLaMA prefill + decode),\n"
-                   "extract (per-stage feature extraction time: `inst3d bench extract --help`), or encoders\n"
-                   "(CLIP / Uni3D throughput against the device's matmul rate: `inst3d bench encoders --help`).");
-    args.positional("SUBJECT", "what to measure: llm | extract | encoders")
+                   "extract (per-stage feature extraction time: `inst3d bench extract --help`), encoders\n"
+                   "(CLIP / Uni3D throughput against the device's matmul rate: `inst3d bench encoders --help`),\n"
+                   "or machine (the default: the BLAS, threads and matmul rate every CPU figure depends on).");
+    args.positional("SUBJECT", "what to measure: machine | llm | extract | encoders")
         .option("model", "DIR", "a LLaMA / Vicuna folder (config.json + safetensors)")
         .option("random-config", "NAME", "random weights of shape tiny or 7b instead of --model")
         .option("dtype", "TYPE", "f32, bf16 or f16", "f32")
         .option("device", "DEV", "cpu, cuda or cuda:N (needs a CUDA LibTorch)", "cpu")
         .option("prompt-tokens", "P", "prompt length", "32")
         .option("new-tokens", "N", "tokens decoded after the prompt", "16")
-        .option("threads", "T", "intra-op threads (default: LibTorch's choice)")
+        .option("threads", "T", "intra-op threads (default: every CPU this process may use, or $INST3D_THREADS)")
         .option("seed", "S", "seed of the random weights and prompt", "0")
         .option("prompt-ids", "FILE", "the prompt as whitespace-separated token ids (default: BOS + random ids)")
         .option("ids-out", "FILE", "write the prompt and the greedy ids decoded, one line each (for comparing runs)");
     if (!args.parse(argv)) return 0;
-    if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (llm, extract, encoders)");
+    if (args.get("SUBJECT") != "llm") throw UsageError("unknown bench subject '" + args.get("SUBJECT") + "' (machine, llm, extract, encoders)");
     if (args.has("model") == args.has("random-config")) throw UsageError("give --model DIR or --random-config tiny|7b");
     const LlmDType dtype = llmDTypeFromName(args.get("dtype"));
     const std::string device = checkTorchDevice(args.get("device"));
     const int promptTokens = args.getInt("prompt-tokens"), N = args.getInt("new-tokens");
     if (promptTokens < 1 || N < 1) throw UsageError("--prompt-tokens and --new-tokens must be >= 1");
-    if (args.has("threads")) torch::set_num_threads(args.getInt("threads"));
+    if (args.has("threads")) setThreads(args.getInt("threads"));
     const uint64_t seed = uint64_t(args.getInt("seed"));
 
     // The model, refused up front when its weights cannot fit in the available memory.
@@ -215,6 +220,7 @@ int runBench(const std::vector<std::string>& argv) {
     if (args.has("ids-out")) writeFileAtomic(args.get("ids-out"), idsLine(prompt) + "\n" + idsLine(decoded) + "\n");
 
     // Each step reads its token id back (item()), so the timings include the device's work.
+    std::printf("%s\n", cpuRuntimeLine().c_str());
     std::printf("inst3d bench llm: %s, %.2f B parameters, %s on %s, %d prompt tokens, %d new tokens, %d threads\n\n",
                 what.c_str(), double(parameterCount(c)) / 1e9, dtypeLabel(dtype), device.c_str(), P, N,
                 torch::get_num_threads());
@@ -375,9 +381,12 @@ int runChat(const std::vector<std::string>& argv) {
 }  // namespace
 
 void registerModelCommands(CommandRegistry& registry) {
+    // Process-wide setup of the neural layer, before any verb runs: every CPU this process may use
+    // (LibTorch alone takes one per physical core, 1 on a 2-vCPU machine); $INST3D_THREADS overrides.
+    applyDefaultThreads();
     registry.add({"tokenize", "LLaMA token ids of a text (with the <OBJ###> tokens)", runTokenize});
     registry.add({"weights", "list (and check) the tensors of a safetensors file", runWeights});
-    registry.add({"bench", "measure a neural component here (bench llm: time to first token, tokens/s, peak RSS; bench extract: per-stage times; bench encoders: CLIP / Uni3D throughput)", runBench});
+    registry.add({"bench", "measure a neural component here (bench: BLAS, threads, matmul rate; bench llm: time to first token, tokens/s, peak RSS; bench extract: per-stage times; bench encoders: CLIP / Uni3D throughput)", runBench});
     registerExtractCommand(registry);
     registerLoraCommand(registry);
     registry.add({"chat-llm", "chat with a LLaMA / Vicuna model in the terminal (Vicuna v1.1 template, streamed)", runChat});

@@ -143,8 +143,7 @@ private slots:
     }
 
     void torchLoadSeesTheDicts() {
-        if (test::torchPython().empty())
-            QSKIP("no Python with torch on this machine (set INST3D_PYTHON): real torch.load check skipped");
+        INST3D_REQUIRE_TORCH_PYTHON();
         compareDigests(test::torchLoadDigest(file(kChatScene3dFile)), test::digestOf(expected3d()));
         compareDigests(test::torchLoadDigest(file(kChatScene2dFile)), test::digestOf(expected2d()));
         compareDigests(test::torchLoadDigest(file(chatSceneAttributesFile("val"))), test::digestOf(expectedAttributes()));

@@ -5,6 +5,7 @@
 #include <QApplication>
 #include <QAction>
 #include <QDialog>
+#include <QDockWidget>
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
@@ -410,11 +411,23 @@ void TestPanels::settingsAndShortcutSheet() {
     QVERIFY(QApplication::palette().color(QPalette::Window) != before);
     dark->trigger();
     QCOMPARE(ViewerSettings().theme(), Theme::Dark);
-    // Layout is saved on close and restored by the next window.
+    // Layout is saved on close and restored by the next window: a dock hidden here stays hidden there.
+    auto viewsDock = [](MainWindow& w) { return w.findChild<QDockWidget*>("ViewsDock"); };
+    QVERIFY(viewsDock(*window_) && viewsDock(*window_)->isVisible());
+    viewsDock(*window_)->hide();
     window_->close();
-    QVERIFY(!ViewerSettings().recentScenes().isEmpty());
+    {
+        MainWindow next(document_.get());
+        next.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&next));
+        QVERIFY(viewsDock(next) && !viewsDock(next)->isVisible());
+        QVERIFY(next.findChild<QDockWidget*>("InstancesDock")->isVisible());
+        viewsDock(next)->show();
+        next.close();  // saves the dock shown again, for the windows of later tests
+    }
     window_->show();
     QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+    viewsDock(*window_)->show();
     // F1 lists the menu shortcuts.
     QAction* help = nullptr;
     for (QAction* a : window_->findChildren<QAction*>())

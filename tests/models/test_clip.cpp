@@ -151,12 +151,12 @@ private Q_SLOTS:
 
     // A CLIPModel folder: CLIPConfig with vision_config and a top-level projection_dim, text tower and
     // logit_scale in the checkpoint, split over two shards with an index.
-    // transformers' own CLIPImageProcessor and CLIPVisionModelWithProjection outputs
-    // (tools/gpu/make_goldens.py, run where transformers is installed: issue 7).
+    // transformers 4.39.3's own CLIPImageProcessor (slow, PIL) and CLIPVisionModelWithProjection outputs
+    // (tools/oracles/make_hf_goldens.py, tests/data/hf/clip-vision).
     void hfClipMatchesTransformers() {
         const std::string dir = INST3D_TEST_DATA_DIR "/hf/clip-vision";
-        if (!fileExists(dir + "/golden.json"))
-            QSKIP("no transformers goldens yet: run tools/gpu/make_goldens.py where transformers is installed (issue 7)");
+        QVERIFY2(fileExists(dir + "/golden.json"),
+                 "transformers goldens missing: regenerate with tools/oracles/make_hf_goldens.py (docs/building.md)");
         auto model = ClipVision::load(dir);
         auto file = std::make_shared<SafetensorsFile>(dir + "/golden.safetensors");
         torch::Tensor pixels = loadTensor(file, "pixel_values").clone();  // [N, 3, 56, 56]

@@ -47,19 +47,17 @@ class GenerationTest : public QObject {
     Q_OBJECT
 
 private:
-    void checkReference(const std::string& name) {
-        auto model = LlamaModel::load(kData + name);
-        nlohmann::json g = nlohmann::json::parse(readTextFile(kData + name + "/generation.json"));
-        const std::vector<int64_t> ids = g["input_ids"].get<std::vector<int64_t>>();
-        const torch::Tensor embeds = test::jsonTensor(g["inputs_embeds"]).unsqueeze(0);  // [1, T, D]
-        for (const auto& c : g["beam"]) {
+    // Every beam case of a golden: best ids and score, steps, and each returned hypothesis.
+    void checkBeamCases(LlamaModel& model, const nlohmann::json& cases, const std::vector<int64_t>& ids,
+                        const torch::Tensor& embeds, const std::string& name) {
+        for (const auto& c : cases) {
             GenerationConfig cfg;
             cfg.numBeams = c["num_beams"];
             cfg.maxNewTokens = c["max_new_tokens"];
             cfg.repetitionPenalty = c["repetition_penalty"];
             cfg.lengthPenalty = c["length_penalty"];
             cfg.eosId = c["eos"];
-            GenerationResult r = c["prompt"] == "ids" ? generate(*model, ids, cfg) : generateFromEmbeds(*model, embeds, cfg);
+            GenerationResult r = c["prompt"] == "ids" ? generate(model, ids, cfg) : generateFromEmbeds(model, embeds, cfg);
             QString what = QString::fromStdString(name + " " + c["name"].get<std::string>());
             const auto want = c["best_ids"].get<std::vector<int64_t>>();
             QVERIFY2(r.ids == want, qPrintable(what + ": " + idsText(r.ids) + " vs " + idsText(want)));
@@ -73,6 +71,14 @@ private:
             qInfo("%s: %d beams, best [%s] score %.5f, %d steps", qPrintable(what), cfg.numBeams, qPrintable(idsText(r.ids)),
                   r.score, r.steps);
         }
+    }
+
+    void checkReference(const std::string& name) {
+        auto model = LlamaModel::load(kData + name);
+        nlohmann::json g = nlohmann::json::parse(readTextFile(kData + name + "/generation.json"));
+        const std::vector<int64_t> ids = g["input_ids"].get<std::vector<int64_t>>();
+        const torch::Tensor embeds = test::jsonTensor(g["inputs_embeds"]).unsqueeze(0);  // [1, T, D]
+        checkBeamCases(*model, g["beam"], ids, embeds, name);
         for (const auto& c : g["greedy"]) {
             GenerationConfig cfg;
             cfg.maxNewTokens = c["max_new_tokens"];
@@ -86,8 +92,23 @@ private:
         QCOMPARE(greedyIds(*model, ids, 8), model->generateGreedy(ids, 8));
     }
 
+    // transformers 4.39.3's own generate(num_beams=5, repetition_penalty=3.0, num_return_sequences=5), from
+    // ids and from inputs_embeds with a spliced vector (tools/oracles/make_hf_goldens.py, tests/data/hf/).
+    void checkTransformersBeams(const std::string& name) {
+        const std::string dir = INST3D_TEST_DATA_DIR "/hf/" + name;
+        QVERIFY2(fileExists(dir + "/golden.json"),
+                 "transformers goldens missing: regenerate with tools/oracles/make_hf_goldens.py (docs/building.md)");
+        auto model = LlamaModel::load(dir);
+        nlohmann::json g = nlohmann::json::parse(readTextFile(dir + "/golden.json"));
+        QVERIFY(g["beam"].size() == 2);
+        checkBeamCases(*model, g["beam"], g["input_ids"].get<std::vector<int64_t>>(),
+                       test::jsonTensor(g["inputs_embeds"]).unsqueeze(0), name);
+    }
+
 private Q_SLOTS:
     void beamSearchMatchesReferenceMha() { checkReference("tiny-llama-mha"); }
+    void hfBeamSearchMatchesTransformersMha() { checkTransformersBeams("llama-mha"); }
+    void hfBeamSearchMatchesTransformersGqa() { checkTransformersBeams("llama-gqa"); }
     void beamSearchMatchesReferenceGqa() { checkReference("tiny-llama-gqa"); }
 
     void processorsMatchReference() {

@@ -41,6 +41,26 @@ private:
     std::string tmp(const std::string& name) { return dir_.filePath(QString::fromStdString(name)).toStdString(); }
 
 private Q_SLOTS:
+    // An adapter made and saved by peft 0.9 itself over transformers' llama-mha gives peft's logits
+    // (tools/oracles/make_hf_goldens.py, tests/data/hf/llama-mha-peft).
+    void peftAdapterMatchesPeft() {
+        const std::string hf = INST3D_TEST_DATA_DIR "/hf/";
+        QVERIFY2(fileExists(hf + "llama-mha-peft/golden.json"),
+                 "peft goldens missing: regenerate with tools/oracles/make_hf_goldens.py (docs/building.md)");
+        auto model = LlamaModel::load(hf + "llama-mha");
+        nlohmann::json g = nlohmann::json::parse(readTextFile(hf + "llama-mha-peft/golden.json"));
+        torch::Tensor ids = torch::tensor(g["input_ids"].get<std::vector<int64_t>>()).unsqueeze(0);  // [1, T]
+        torch::Tensor base = model->forward(ids, 0)[0];
+        loadLoraAdapter(*model, hf + "llama-mha-peft");
+        QCOMPARE(model->loraConfig()->r, 4);
+        QCOMPARE(model->adapterTensors().size(), size_t(2 * 5 * 2));  // 2 layers x 5 targets x {A, B}
+        torch::Tensor ref = test::jsonTensor(g["logits"]);
+        const double d = test::maxDiff(model->forward(ids, 0)[0], ref);
+        qInfo("peft adapter: max |logits - peft| = %.3g (the adapter moves them by %.3g)", d, test::maxDiff(base, ref));
+        QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
+        QVERIFY(test::maxDiff(base, ref) > 0.1);
+    }
+
     void peftAdapterMatchesReference() {
         auto model = LlamaModel::load(kData + "tiny-llama-mha");
         torch::Tensor base = model->forward(kIds, 0);

@@ -8,8 +8,13 @@
 #include <QElapsedTimer>
 #include <QtTest>
 
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "core/common/file_util.h"
 #include "models/llm/llama_model.h"
 #include "models/llm/lora.h"
+#include "support/torch_test_support.h"
 #include "training/lm_trainer.h"
 
 using namespace inst3d;
@@ -25,6 +30,16 @@ const std::vector<LmExample> kCorpus = {
     {{1, 31, 64, 29, 8, 77, 3}, {12, 48, 2}},
     {{1, 23, 56, 94}, {26, 3, 41, 90, 2}},
 };
+
+const std::string kHf = INST3D_TEST_DATA_DIR "/hf/";
+const std::vector<int64_t> kProbe = {1, 51, 7, 88, 45, 21, 77, 30};  // a prompt + the start of its answer
+
+nlohmann::json tensorJson(const torch::Tensor& t) {  // [T, V] float -> nested lists
+    nlohmann::json rows = nlohmann::json::array();
+    torch::Tensor c = t.contiguous().to(torch::kFloat64);
+    for (int64_t i = 0; i < c.size(0); ++i) rows.push_back(std::vector<double>(c[i].data_ptr<double>(), c[i].data_ptr<double>() + c.size(1)));
+    return rows;
+}
 
 std::vector<int64_t> answerText(const LmExample& e) { return {e.answer.begin(), e.answer.end() - 1}; }
 
@@ -120,6 +135,51 @@ private Q_SLOTS:
         fresh->mergeLora();
         QCOMPARE(generateAll(*fresh), trained);
         qInfo("total %.1f s", timer.elapsed() / 1000.0);
+    }
+
+    // The other direction of PEFT compatibility: an adapter trained and saved by inst3d loads in peft 0.9
+    // and gives inst3d's logits. tests/data/hf/llama-mha-inst3d-lora/ holds the adapter this training
+    // writes (the test checks the committed one is what training gives today) and peft.json, peft's
+    // logits for it (tools/oracles/make_hf_goldens.py --peft-check). INST3D_UPDATE_GOLDENS=1 rewrites
+    // the adapter and inst3d.json; then rerun the --peft-check.
+    void adapterTrainedHereMatchesPeft() {
+        const std::string golden = kHf + "llama-mha-inst3d-lora";
+        torch::manual_seed(0);  // LoRA dropout
+        auto model = LlamaModel::load(kHf + "llama-mha");
+        LoraConfig lora;
+        lora.r = 4;
+        lora.alpha = 8;
+        lora.dropout = 0.05;
+        lora.baseModel = "llama-mha";
+        model->enableLora(lora, 3);
+        TrainerConfig tc;
+        tc.lr = 1e-2;
+        tc.warmupSteps = 5;
+        tc.totalSteps = 30;
+        LmTrainer trainer(*model, tc);
+        for (int64_t s = 0; s < tc.totalSteps; ++s) trainer.step(kCorpus);
+        const torch::Tensor probe = torch::tensor(kProbe).unsqueeze(0);  // [1, T]
+        torch::NoGradGuard noGrad;
+        const torch::Tensor trained = model->forward(probe, 0)[0];      // [T, V]
+        if (std::getenv("INST3D_UPDATE_GOLDENS")) {
+            saveLoraAdapter(*model, golden);
+            writeFileAtomic(golden + "/inst3d.json", nlohmann::json{{"input_ids", kProbe}, {"logits", tensorJson(trained)}}.dump());
+        }
+        QVERIFY2(fileExists(golden + "/peft.json"),
+                 "peft's logits missing: run tools/oracles/make_hf_goldens.py --peft-check (docs/building.md)");
+        auto committed = LlamaModel::load(kHf + "llama-mha");
+        loadLoraAdapter(*committed, golden);
+        const torch::Tensor logits = committed->forward(probe, 0)[0];
+        const double retrain = test::maxDiff(logits, trained);
+        QVERIFY2(retrain < 1e-4, qPrintable("committed adapter differs from today's training by " + QString::number(retrain)));
+        nlohmann::json p = nlohmann::json::parse(readTextFile(golden + "/peft.json"));
+        QCOMPARE(p["input_ids"].get<std::vector<int64_t>>(), kProbe);
+        const double d = test::maxDiff(logits, test::jsonTensor(p["logits"]));
+        const torch::Tensor base = LlamaModel::load(kHf + "llama-mha")->forward(probe, 0)[0];
+        qInfo("inst3d-trained adapter in peft: max |logits - peft| = %.3g (training moved them by %.3g)", d,
+              test::maxDiff(base, logits));
+        QVERIFY2(d < 1e-4, qPrintable(QString::number(d)));
+        QVERIFY(test::maxDiff(base, logits) > 0.1);
     }
 
     // Inst3D's train_emb: embed_tokens and lm_head train with LoRA and travel in the adapter.

@@ -12,11 +12,9 @@ SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
 log() { printf '[pack_deps] %s\n' "$*"; }
 
 command -v dpkg-source >/dev/null || $SUDO apt-get install -y -qq dpkg-dev >/dev/null
-if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  printf 'Types: deb-src\nURIs: http://deb.debian.org/debian\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    | $SUDO tee /etc/apt/sources.list.d/inst3d-src.sources >/dev/null
-  $SUDO apt-get update -qq
-fi
+# shellcheck source=../lib/deb_src.sh
+. "$ROOT/tools/lib/deb_src.sh"
+ensure_deb_src
 
 mkdir -p "$OUT"
 work="$(mktemp -d)"
