@@ -6,6 +6,7 @@
 #include <cctype>
 #include <utility>
 
+#include "core/cli/command.h"
 #include "core/eval/py_text.h"
 
 namespace inst3d {
@@ -172,6 +173,24 @@ std::string removeWhitespace(const std::string& s) {  // ''.join(s.split())
     return out;
 }
 
+// p.replace("\n", " ").strip(): str.strip() removes Unicode whitespace at both ends.
+std::string captionReference(std::string s) {
+    for (char& c : s)
+        if (c == '\n') c = ' ';
+    size_t b = 0, e = s.size();
+    while (b < e && pytext::spaceLength(s, b)) b += pytext::spaceLength(s, b);
+    for (bool trimmed = true; trimmed && e > b;) {
+        trimmed = false;
+        for (size_t len = 1; len <= 3 && len <= e - b; ++len)  // the last code point, 1-3 bytes
+            if (pytext::spaceLength(s, e - len) == len) {
+                e -= len;
+                trimmed = true;
+                break;
+            }
+    }
+    return s.substr(b, e - b);
+}
+
 size_t codePoints(const std::string& s) {
     size_t n = 0;
     for (char c : s)
@@ -203,8 +222,19 @@ std::string preparePrediction(const std::string& generated) {
     return pred;
 }
 
-std::array<int, 2> answerMatch(const std::string& pred, const std::vector<std::string>& references) {
-    if (pred.empty()) return {0, 0};
+QaEvaluator parseQaEvaluator(const std::string& name, const std::string& option) {
+    if (name == "inst3d") return QaEvaluator::Inst3D;
+    if (name == "chat-scene") return QaEvaluator::ChatScene;
+    throw UsageError(option + " must be inst3d or chat-scene (got \"" + name + "\")");
+}
+
+const char* qaEvaluatorName(QaEvaluator evaluator) {
+    return evaluator == QaEvaluator::Inst3D ? "inst3d" : "chat-scene";
+}
+
+std::array<int, 2> answerMatch(const std::string& pred, const std::vector<std::string>& references,
+                               QaEvaluator evaluator) {
+    if (pred.empty() && evaluator == QaEvaluator::ChatScene) return {0, 0};  // Chat-Scene's guard
     for (const auto& r : references)
         if (pred == r) return {1, 1};
     std::string p = removeWhitespace(pred);
@@ -215,24 +245,32 @@ std::array<int, 2> answerMatch(const std::string& pred, const std::vector<std::s
     return {0, 0};
 }
 
-QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std::string>& references) {
+namespace {
+
+QaItemScore scoreQaItem(const std::string& prediction, const std::vector<std::string>& references,
+                        bool cleanReferences, QaEvaluator evaluator) {
     QaItemScore s;
     s.predClean = cleanAnswer(preparePrediction(prediction));
-    auto [em, refined] = answerMatch(s.predClean, references);  // raw references: see header
+    std::vector<std::string> refs = references;
+    if (cleanReferences)
+        for (auto& r : refs) r = cleanAnswer(r);
+    auto [em, refined] = answerMatch(s.predClean, refs, evaluator);
     s.em = em;
     s.emRefined = refined;
+    for (const auto& r : refs) s.captionReferences.push_back(captionReference(r));
     return s;
 }
 
-QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references) {
-    QaItemScore s;
-    s.predClean = cleanAnswer(preparePrediction(prediction));
-    std::vector<std::string> cleaned;
-    for (const auto& r : references) cleaned.push_back(cleanAnswer(r));
-    auto [em, refined] = answerMatch(s.predClean, cleaned);
-    s.em = em;
-    s.emRefined = refined;
-    return s;
+}  // namespace
+
+QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std::string>& references,
+                            QaEvaluator evaluator) {
+    return scoreQaItem(prediction, references, evaluator == QaEvaluator::Inst3D, evaluator);
+}
+
+QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references,
+                           QaEvaluator evaluator) {
+    return scoreQaItem(prediction, references, true, evaluator);
 }
 
 int sqa3dQuestionType(const std::string& question) {

@@ -1,6 +1,7 @@
-// Question-answering metrics as Chat-Scene / Inst3D compute them (utils/eval.py, utils/helper.py,
+// Question-answering metrics as Inst3D-LMM and Chat-Scene compute them (utils/eval.py, utils/helper.py,
 // whose clean_answer and answer_match come from LEO's evaluator): ScanQA EM@1 and refined EM, SQA3D
-// EM per question type.
+// EM per question type. The two repositories differ in two places (QaEvaluator); Inst3D-LMM's rules are
+// the default. Both checked against their own code on tests/data/eval/inst3d/qa.json.
 #pragma once
 #include <array>
 #include <string>
@@ -17,20 +18,39 @@ std::string cleanAnswer(const std::string& text);
 // drop one trailing "." and lowercase the first character.
 std::string preparePrediction(const std::string& generated);
 
+// Whose evaluator to follow.
+//   Inst3D (hanxunyu/Inst3D-LMM 5e1fdb6): ScanQA references are cleaned like the prediction (EM and the
+//     caption metrics); answer_match has no empty-prediction guard, so an answer that cleans to ""
+//     is a refined match with every reference ("" is a substring of anything), and an EM match
+//     with a reference that also cleans to "".
+//   ChatScene (ZzZZCHS/Chat-Scene): ScanQA references are cleaned and then overwritten by the raw list
+//     (EM and caption metrics use the raw references); answer_match returns (0, 0) for an empty
+//     prediction. SQA3D cleans the references in both.
+enum class QaEvaluator { Inst3D, ChatScene };
+
+// "inst3d" | "chat-scene"; throws UsageError naming the option otherwise.
+QaEvaluator parseQaEvaluator(const std::string& name, const std::string& option);
+const char* qaEvaluatorName(QaEvaluator evaluator);
+
 // answer_match(): (EM, refined EM). EM: pred equals a reference; refined: with all whitespace removed,
-// pred is a substring of a reference or a reference of pred. An empty pred scores (0, 0).
-std::array<int, 2> answerMatch(const std::string& pred, const std::vector<std::string>& references);
+// pred is a substring of a reference or a reference of pred. An empty pred: see QaEvaluator.
+std::array<int, 2> answerMatch(const std::string& pred, const std::vector<std::string>& references,
+                               QaEvaluator evaluator = QaEvaluator::Inst3D);
 
 struct QaItemScore {
     std::string predClean;
     int em = 0, emRefined = 0;
+    // The references the evaluator hands to the caption metrics (cleaned or raw, see QaEvaluator), each
+    // with "\n" made " " and stripped (str.strip), before the PTB tokenizer.
+    std::vector<std::string> captionReferences;
 };
 
-// ScanQA: the prediction is prepared and cleaned, but matched against the RAW references (the
-// evaluator computes cleaned references and then overwrites them: a quirk kept for comparability).
-QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std::string>& references);
-// SQA3D: the same, matched against cleaned references.
-QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references);
+// ScanQA: the prediction is prepared and cleaned; references as the evaluator treats them.
+QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std::string>& references,
+                            QaEvaluator evaluator = QaEvaluator::Inst3D);
+// SQA3D: the same, always against cleaned references.
+QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references,
+                           QaEvaluator evaluator = QaEvaluator::Inst3D);
 
 // SQA3D sqa_type from the question's first letters: what 0, is 1, how 2, can 3, which 4, other 5.
 int sqa3dQuestionType(const std::string& question);

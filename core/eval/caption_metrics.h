@@ -1,6 +1,6 @@
 // Caption metrics exactly as pycocoevalcap 1.2 computes them (the package Inst3D and Chat-Scene score
 // Scan2Cap, ScanQA and SQA3D with): BLEU-1..4, ROUGE-L, CIDEr-D. Inputs are already tokenized strings,
-// as pycocoevalcap's scorers receive them after its PTB tokenizer; see ptbNormalize for that step.
+// as pycocoevalcap's scorers receive them after its PTB tokenizer (core/eval/ptb_tokenizer.h).
 //
 // Exactness: the same floating-point operations in the same order as the Python code (including
 // numpy's 8192-blocked pairwise summation in np.mean), so values agree to the last digit on the
@@ -9,6 +9,8 @@
 #include <array>
 #include <string>
 #include <vector>
+
+#include "core/eval/ptb_tokenizer.h"
 
 namespace inst3d {
 
@@ -41,14 +43,5 @@ double ciderD(const std::vector<CaptionItem>& corpus, std::vector<double>* perIt
 // np.mean of a float64 vector as numpy 1.24 computes it: pairwise summation in blocks of 8192
 // (the ufunc buffer size) accumulated left to right, divided by n. NaN for an empty vector.
 double numpyMean(const std::vector<double>& values);
-
-// pycocoevalcap's PTBTokenizer post-processing without Java: lowercase, split on spaces, and drop
-// its punctuation tokens ('' ' `` ` -LRB- -RRB- -LCB- -RCB- . ? ! , : - -- ... ;). Exact for text
-// that is already PTB-tokenized (as ScanRefer/Scan2Cap text is); raw text also needs the Stanford
-// tokenizer's splitting (e.g. "chair." -> "chair ."), which ptbTokenize approximates.
-std::string ptbNormalize(const std::string& tokenized);
-// Approximate PTB tokenization of raw text: splits punctuation and clitics ('s n't) off words, then
-// ptbNormalize. Agrees with Stanford CoreNLP 3.4.1 on ordinary English captions, not on every input.
-std::string ptbTokenize(const std::string& raw);
 
 }  // namespace inst3d

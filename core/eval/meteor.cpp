@@ -5,6 +5,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
@@ -63,33 +66,88 @@ private:
     FILE* from_ = nullptr;
 };
 
+#ifndef INST3D_DEPS_DIR
+#define INST3D_DEPS_DIR "/opt/inst3d-deps"
+#endif
+// The jar's place inside the unpacked pycocoevalcap 1.2 wheel.
+constexpr const char* kWheelMeteorJar = "/pycocoevalcap/pycocoevalcap/meteor/meteor-1.5.jar";
+
 std::string envOr(const char* name, const std::string& fallback) {
     const char* v = std::getenv(name);
     return v && *v ? v : fallback;
 }
 
-// meteor.py's _stat(): "|||" removed from the hypothesis and double spaces made single.
-std::string cleanHypothesis(std::string h) {
-    for (size_t p; (p = h.find("|||")) != std::string::npos;) h.erase(p, 3);
-    for (size_t p; (p = h.find("  ")) != std::string::npos;) h.replace(p, 2, " ");
-    return h;
+// Python's str.replace: every non-overlapping occurrence, left to right, in one pass (so three spaces
+// become two, as in meteor.py, not one).
+std::string replaceAll(const std::string& s, const std::string& from, const std::string& to) {
+    std::string out;
+    size_t i = 0;
+    for (size_t p; (p = s.find(from, i)) != std::string::npos; i = p + from.size()) out.append(s, i, p - i) += to;
+    return out.append(s, i, std::string::npos);
+}
+
+// meteor.py's _stat(): hypothesis_str.replace('|||', '').replace('  ', ' ').
+std::string cleanHypothesis(const std::string& h) { return replaceAll(replaceAll(h, "|||", ""), "  ", " "); }
+
+bool isExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
+
+std::string findOnPath(const std::string& program) {
+    if (program.find('/') != std::string::npos) return isExecutable(program) ? program : "";
+    std::string path = envOr("PATH", "/usr/bin:/bin");
+    for (size_t start = 0; start <= path.size();) {
+        size_t end = path.find(':', start);
+        if (end == std::string::npos) end = path.size();
+        std::string dir = path.substr(start, end - start);
+        std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+        if (isExecutable(candidate)) return candidate;
+        start = end + 1;
+    }
+    return "";
 }
 
 }  // namespace
 
-std::string configuredMeteorJar() { return envOr("INST3D_METEOR_JAR", ""); }
+std::string configuredMeteorJar() { return envOr("INST3D_METEOR_JAR", std::string(INST3D_DEPS_DIR) + kWheelMeteorJar); }
+
+std::string configuredJava() { return findOnPath(envOr("INST3D_JAVA", "java")); }
+
+std::string meteorInstallHint() {
+    return "METEOR needs java (Debian: apt-get install default-jre-headless) and pycocoevalcap 1.2's meteor-1.5.jar "
+           "(the wheel unpacked into " INST3D_DEPS_DIR "/pycocoevalcap, or INST3D_METEOR_JAR=/path/to/meteor-1.5.jar); "
+           "tools/setup.sh installs both";
+}
 
 std::string meteorStatus() {
     std::string jar = configuredMeteorJar();
-    if (jar.empty()) return "unavailable: set INST3D_METEOR_JAR to meteor-1.5.jar (needs java)";
-    if (!fileExists(jar)) return "unavailable: " + jar + " does not exist";
+    if (!fileExists(jar)) return "unavailable: " + jar + " does not exist; " + meteorInstallHint();
+    if (!fileExists(parentPath(jar) + "/data/paraphrase-en.gz"))
+        return "unavailable: " + parentPath(jar) + "/data/paraphrase-en.gz is missing; " + meteorInstallHint();
+    if (configuredJava().empty())
+        return "unavailable: no java (" + envOr("INST3D_JAVA", "java on PATH") + "); " + meteorInstallHint();
     return "available: " + jar;
 }
 
+namespace {
+
+// One jar process per (java, jar), kept for the life of the program: loading the paraphrase table takes
+// seconds, and pycocoevalcap's evaluators also score every corpus through one Meteor() (Scan2Cap's two
+// thresholds, for instance). The jar keeps no state between EVAL lines.
+JarProcess& sharedJar(const std::string& java, const std::string& jar) {
+    static std::mutex mutex;
+    static std::map<std::pair<std::string, std::string>, std::unique_ptr<JarProcess>> processes;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& p = processes[{java, jar}];
+    if (!p) p = std::make_unique<JarProcess>(java, jar);
+    return *p;
+}
+
+}  // namespace
+
 std::optional<MeteorScores> meteorIfConfigured(const std::vector<CaptionItem>& corpus) {
-    std::string jar = configuredMeteorJar();
-    if (jar.empty() || !fileExists(jar) || corpus.empty()) return std::nullopt;
-    JarProcess p(envOr("INST3D_JAVA", "java"), jar);
+    if (corpus.empty() || meteorStatus().rfind("available", 0) != 0) return std::nullopt;
+    static std::mutex scoring;  // one corpus at a time through a shared process
+    std::lock_guard<std::mutex> lock(scoring);
+    JarProcess& p = sharedJar(configuredJava(), configuredMeteorJar());
     std::string eval = "EVAL";
     for (const auto& item : corpus) {
         std::string line = "SCORE";

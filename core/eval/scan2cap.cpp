@@ -20,8 +20,11 @@ std::vector<CaptionItem> scan2capCorpus(const std::vector<Scan2CapItem>& items, 
         if (iou) iou->push_back(v);
         CaptionItem c;
         c.id = item.key;
-        // f"sos {pred} eos" is built from the prediction as is, never "un-wrapped".
-        c.candidate = (v && *v >= k && item.prediction) ? "sos " + *item.prediction + " eos" : "sos eos";
+        // f"sos {pred} eos" is built from the prediction as is, never "un-wrapped". An empty caption gives
+        // "sos  eos", which the PTB tokenizer turns into "sos eos": written so here already, since
+        // ROUGE-L splits on single spaces and `score --task scan2cap` does not tokenize.
+        bool captioned = v && *v >= k && item.prediction && !item.prediction->empty();
+        c.candidate = captioned ? "sos " + *item.prediction + " eos" : "sos eos";
         for (const auto& r : item.references) c.references.push_back(wrapSosEos(r));
         corpus.push_back(std::move(c));
     }

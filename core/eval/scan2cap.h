@@ -1,6 +1,8 @@
 // Scan2Cap m@k as Chat-Scene's calc_scan2cap_score builds its corpora: per GT object key, the
 // candidate is "sos <prediction> eos" when the matched proposal's box IoU with the GT box is >= k,
-// else "sos eos" (also when the object has no proposal or no prediction); every key is scored.
+// else "sos eos" (also when the object has no proposal, no prediction or an empty one: one space, what
+// the PTB tokenizer makes of the evaluator's "sos  eos"); every key is scored. Inst3D-LMM's and
+// Chat-Scene's calc_scan2cap_score are the same (tests/data/eval/inst3d/scan2cap.json).
 #pragma once
 #include <optional>
 #include <string>

@@ -217,14 +217,14 @@ ojson scoreScan2CapTask(const Reader& r, const ojson& in) {
     return out;
 }
 
-ojson scoreScanQaTask(const Reader& r, const ojson& in) {
+ojson scoreScanQaTask(const Reader& r, const ojson& in, QaEvaluator evaluator) {
     const ojson& cases = r.array(in, "cases", "top level");
     ojson perItem = ojson::array();
     int em = 0, refined = 0;
     for (size_t i = 0; i < cases.size(); ++i) {
         std::string w = at("cases", i);
         QaItemScore s = scoreScanQaItem(r.string(r.field(cases[i], "prediction", w), w + ".prediction"),
-                                        r.strings(cases[i], "references", w));
+                                        r.strings(cases[i], "references", w), evaluator);
         em += s.em;
         refined += s.emRefined;
         perItem.push_back({{"id", r.field(cases[i], "id", w)}, {"em", s.em}, {"em_refined", s.emRefined},
@@ -235,13 +235,20 @@ ojson scoreScanQaTask(const Reader& r, const ojson& in) {
     out["inst3d"] = {{"EM1", cases.empty() ? ojson(nullptr) : ojson(em / n)},
                      {"EM1_refined", cases.empty() ? ojson(nullptr) : ojson(refined / n)},
                      {"per_item", perItem}};
+    out["evaluator"] = qaEvaluatorName(evaluator);
     return out;
 }
 
-const std::map<std::string, std::function<ojson(const Reader&, const ojson&)>>& tasks() {
-    static const std::map<std::string, std::function<ojson(const Reader&, const ojson&)>> t = {
-        {"captions", scoreCaptionsTask}, {"boxes", scoreBoxesTask}, {"multi3drefer", scoreMulti3DReferTask},
-        {"scan2cap", scoreScan2CapTask}, {"scanqa", scoreScanQaTask}};
+using Task = std::function<ojson(const Reader&, const ojson&, QaEvaluator)>;
+
+const std::map<std::string, Task>& tasks() {
+    auto plain = [](ojson (*f)(const Reader&, const ojson&)) {
+        return Task([f](const Reader& r, const ojson& in, QaEvaluator) { return f(r, in); });
+    };
+    static const std::map<std::string, Task> t = {
+        {"captions", plain(scoreCaptionsTask)}, {"boxes", plain(scoreBoxesTask)},
+        {"multi3drefer", plain(scoreMulti3DReferTask)}, {"scan2cap", plain(scoreScan2CapTask)},
+        {"scanqa", scoreScanQaTask}};
     return t;
 }
 
@@ -249,28 +256,33 @@ int runScore(const std::vector<std::string>& argv) {
     ArgParser args("inst3d score",
                    "Scores self-contained metric cases exactly as the official evaluators do (pycocoevalcap\n"
                    "BLEU/ROUGE-L/CIDEr-D, ScanRefer Acc@k, Multi3DRefer F1@k, Scan2Cap m@k, ScanQA EM).\n"
-                   "Caption strings are taken as already tokenized. METEOR is added only when\n"
-                   "INST3D_METEOR_JAR names meteor-1.5.jar (and java is on PATH or INST3D_JAVA).");
+                   "Caption strings are taken as already tokenized. METEOR comes from pycocoevalcap's\n"
+                   "meteor-1.5.jar run with java (INST3D_METEOR_JAR overrides the jar, INST3D_JAVA the java);\n"
+                   "without them the output's \"meteor\" field says what to install.");
     args.option("task", "T", "captions | boxes | multi3drefer | scan2cap | scanqa")
         .option("input", "IN.json", "cases to score")
+        .option("evaluator", "E", "scanqa: inst3d (default, Inst3D-LMM's rules) | chat-scene (raw references)")
         .option("output", "OUT.json", "where to write the scores");
     if (!args.parse(argv)) return 0;
     for (const char* required : {"task", "input", "output"})
         if (!args.has(required)) throw UsageError(std::string("--") + required + " is required (see inst3d score --help)");
     if (!tasks().count(args.get("task"))) throw UsageError("--task must be one of captions boxes multi3drefer scan2cap scanqa");
-    scoreFile(args.get("task"), args.get("input"), args.get("output"));
+    QaEvaluator evaluator = QaEvaluator::Inst3D;
+    if (args.has("evaluator")) evaluator = parseQaEvaluator(args.get("evaluator"), "--evaluator");
+    scoreFile(args.get("task"), args.get("input"), args.get("output"), evaluator);
     std::cout << "wrote " << args.get("output") << "\n";
     return 0;
 }
 
 }  // namespace
 
-void scoreFile(const std::string& task, const std::string& inputPath, const std::string& outputPath) {
+void scoreFile(const std::string& task, const std::string& inputPath, const std::string& outputPath,
+               QaEvaluator evaluator) {
     auto it = tasks().find(task);
     if (it == tasks().end()) fail(inputPath, "unknown task \"" + task + "\"");
     Reader reader(inputPath);
     ojson in = reader.parse();
-    writeFileAtomic(outputPath, it->second(reader, in).dump(1) + "\n");
+    writeFileAtomic(outputPath, it->second(reader, in, evaluator).dump(1) + "\n");
 }
 
 void registerEvalCommands(CommandRegistry& registry) {

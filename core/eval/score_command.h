@@ -3,6 +3,8 @@
 #pragma once
 #include <string>
 
+#include "core/eval/answer_metrics.h"
+
 namespace inst3d {
 
 class CommandRegistry;
@@ -10,7 +12,9 @@ class CommandRegistry;
 // Adds `score` to the registry (called by registerCoreCommands).
 void registerEvalCommands(CommandRegistry& registry);
 
-// The work of `score`: reads `inputPath`, writes `outputPath`. Throws Error naming the file.
-void scoreFile(const std::string& task, const std::string& inputPath, const std::string& outputPath);
+// The work of `score`: reads `inputPath`, writes `outputPath`. Throws Error naming the file. `evaluator`
+// applies to the scanqa task.
+void scoreFile(const std::string& task, const std::string& inputPath, const std::string& outputPath,
+               QaEvaluator evaluator = QaEvaluator::Inst3D);
 
 }  // namespace inst3d

@@ -417,7 +417,22 @@ ScorePredictionsResult scoreReferIt3D(const ScorePredictionsOptions& o, const oj
     return {t.str(), ojson{{"benchmark", o.benchmark}, {"scores", out}}.dump(1)};
 }
 
-// ScanQA and SQA3D: the answer text against the row's ref_captions.
+// The caption metrics calc_scanqa_score / calc_sqa3d_score add: the cleaned answers against the
+// references the evaluator keeps, PTB-tokenized, one corpus item per row (BLEU-1..4, METEOR, ROUGE_L,
+// CIDEr). Appends them to `out` and to the table.
+void qaCaptionMetrics(const std::vector<QaItemScore>& items, ojson& out, std::ostringstream& t) {
+    if (items.empty()) return;
+    std::vector<CaptionItem> corpus;
+    for (size_t i = 0; i < items.size(); ++i)
+        corpus.push_back({std::to_string(i), items[i].predClean, items[i].captionReferences});
+    ptbTokenizeCorpus(corpus);
+    for (const auto& [metric, value] : reportCorpus(corpus, false).corpus) {
+        out[metric] = value;
+        t << padded(metric, 12) << percent(value) << "\n";
+    }
+}
+
+// ScanQA and SQA3D: the answer text against the row's ref_captions, by the rules of o.qaEvaluator.
 ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& rows, bool sqa) {
     std::vector<QaItemScore> items;
     std::vector<int> types;
@@ -426,7 +441,7 @@ ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& ro
         std::string pred = stringField(o.predPath, rows[i], "pred", w);
         std::vector<std::string> refs = stringsField(o.predPath, rows[i], "ref_captions", w);
         if (refs.empty()) fail(o.predPath, w + ".ref_captions: at least one reference is needed");
-        items.push_back(sqa ? scoreSqa3dItem(pred, refs) : scoreScanQaItem(pred, refs));
+        items.push_back(sqa ? scoreSqa3dItem(pred, refs, o.qaEvaluator) : scoreScanQaItem(pred, refs, o.qaEvaluator));
         if (sqa) {
             int type = intValue(o.predPath, field(o.predPath, rows[i], "type_info", w), w + ".type_info");
             if (type < 0 || type > 5) fail(o.predPath, w + ".type_info: expected a question type 0..5");
@@ -436,6 +451,7 @@ ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& ro
     std::ostringstream t;
     ojson out;
     const double nan = std::nan("");
+    const std::string rules = std::string(qaEvaluatorName(o.qaEvaluator)) + " rules; METEOR " + meteorStatus();
     if (!sqa) {
         double em = nan, refined = nan;
         if (!items.empty()) {
@@ -445,20 +461,24 @@ ScorePredictionsResult scoreQa(const ScorePredictionsOptions& o, const ojson& ro
             refined = b / static_cast<double>(items.size());
         }
         out = {{"EM1", number(em)}, {"EM1_refined", number(refined)}, {"count", items.size()}};
-        t << "ScanQA (" << items.size() << " predictions)\n" << padded("EM@1", 12) << percent(em) << "\n"
-          << padded("EM@1 refined", 12) << percent(refined) << "\n";
-        return {t.str(), ojson{{"benchmark", "scanqa"}, {"scores", out}}.dump(1)};
+        t << "ScanQA (" << items.size() << " predictions, " << rules << ")\n" << padded("EM@1", 12) << percent(em)
+          << "\n" << padded("EM@1 refined", 12) << percent(refined) << "\n";
+        qaCaptionMetrics(items, out, t);
+        return {t.str(), ojson{{"benchmark", "scanqa"}, {"evaluator", qaEvaluatorName(o.qaEvaluator)}, {"scores", out},
+                               {"meteor", meteorStatus()}}.dump(1)};
     }
     Sqa3dSummary s = items.empty() ? Sqa3dSummary{nan, nan, {}, {}} : summarizeSqa3d(items, types);
     static const char* const kTypes[6] = {"what", "is", "how", "can", "which", "other"};
-    t << "SQA3D (" << items.size() << " predictions)\n" << padded("", 10) << "      EM  refined\n";
+    t << "SQA3D (" << items.size() << " predictions, " << rules << ")\n" << padded("", 10) << "      EM  refined\n";
     for (int k = 0; k < 6; ++k) {
         out[kTypes[k]] = {{"EM", s.emType[k]}, {"EM_refined", s.emRefinedType[k]}};
         t << padded(kTypes[k], 10) << percent(s.emType[k]) << " " << percent(s.emRefinedType[k]) << "\n";
     }
     out["overall"] = {{"EM", number(s.em)}, {"EM_refined", number(s.emRefined)}};
     t << padded("overall", 10) << percent(s.em) << " " << percent(s.emRefined) << "\n";
-    return {t.str(), ojson{{"benchmark", "sqa3d"}, {"scores", out}}.dump(1)};
+    qaCaptionMetrics(items, out, t);
+    return {t.str(), ojson{{"benchmark", "sqa3d"}, {"evaluator", qaEvaluatorName(o.qaEvaluator)}, {"scores", out},
+                           {"meteor", meteorStatus()}}.dump(1)};
 }
 
 using Scorer = std::function<ScorePredictionsResult(const ScorePredictionsOptions&, const ojson&)>;
@@ -485,10 +505,13 @@ int runScorePredictions(const std::vector<std::string>& argv) {
                    "    unique/multiple comes from type_info (0/1) unless --scanrefer-annotations is given.\n"
                    "  scan2cap: needs --proposals, a GT source and --corpus; m@0.25 and m@0.5 over every corpus\n"
                    "    key (candidate \"sos <pred> eos\" when IoU(pred_id proposal, gt_id box) >= k, else\n"
-                   "    \"sos eos\"), PTB-tokenized; BLEU-1..4, ROUGE-L, CIDEr (+METEOR with INST3D_METEOR_JAR).\n"
+                   "    \"sos eos\"), PTB-tokenized; BLEU-1..4, METEOR, ROUGE-L, CIDEr.\n"
                    "  nr3d, sr3d: GT-object setting, hit iff the first <OBJ###> in pred equals gt_id; type_info\n"
                    "    easy_dep | easy_indep | hard_dep | hard_indep.\n"
-                   "  scanqa, sqa3d: EM@1 and refined EM against ref_captions (sqa3d: per type_info 0..5).\n"
+                   "  scanqa, sqa3d: EM@1 and refined EM against ref_captions (sqa3d: per type_info 0..5), then\n"
+                   "    BLEU-1..4, METEOR, ROUGE-L, CIDEr of the cleaned answers; --evaluator picks Inst3D-LMM's\n"
+                   "    rules (default: ScanQA references cleaned too) or Chat-Scene's (raw ScanQA references,\n"
+                   "    an answer that cleans to \"\" never matches). METEOR needs java and pycocoevalcap's jar.\n"
                    "Row layouts: docs/formats.md, \"Benchmark prediction files\".");
     args.option("benchmark", "B", "scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d")
         .option("pred", "PRED.json", "the prediction rows (a JSON array)")
@@ -498,6 +521,7 @@ int runScorePredictions(const std::vector<std::string>& argv) {
         .option("corpus", "CORPUS.json", "scan2cap references {\"scene|objid\": [\"sos ... eos\"]} (scan2cap_val_corpus.json)")
         .option("scanrefer-annotations", "JSON", "ScanRefer_filtered(_val).json: unique/multiple by the ScanRefer rule")
         .option("label-map", "TSV", "scannetv2-labels.combined.tsv for that rule (default: found next to the annotations)")
+        .option("evaluator", "E", "scanqa, sqa3d: inst3d (default, Inst3D-LMM's utils/eval.py) | chat-scene")
         .option("output", "OUT.json", "also write the scores as JSON");
     if (!args.parse(argv)) return 0;
     for (const char* required : {"benchmark", "pred"})
@@ -512,6 +536,7 @@ int runScorePredictions(const std::vector<std::string>& argv) {
     optional("corpus", o.corpusPath);
     optional("scanrefer-annotations", o.scanReferAnnotationsPath);
     optional("label-map", o.labelMapPath);
+    if (args.has("evaluator")) o.qaEvaluator = parseQaEvaluator(args.get("evaluator"), "--evaluator");
     ScorePredictionsResult r = scorePredictions(o);
     std::cout << r.table;
     if (args.has("output")) {

@@ -1,10 +1,12 @@
 // `inst3d score-predictions --benchmark B --pred PRED.json ...`: scores a whole benchmark prediction
 // file (the rows the evaluation loop writes, Chat-Scene's layout: scene_id, gt_id, pred_id, qid, pred,
 // ref_captions, type_info) against proposal and GT boxes (and for Scan2Cap the reference corpus), as
-// Chat-Scene utils/eval.py does, and prints the benchmark's table. Row and box layouts:
+// Inst3D-LMM's / Chat-Scene's utils/eval.py do, and prints the benchmark's table. Row and box layouts:
 // docs/formats.md, "Benchmark prediction files".
 #pragma once
 #include <string>
+
+#include "core/eval/answer_metrics.h"
 
 namespace inst3d {
 
@@ -24,6 +26,7 @@ struct ScorePredictionsOptions {
     // parent's scannet/ (the synthetic world's and Chat-Scene's annotations/ layouts).
     std::string scanReferAnnotationsPath;
     std::string labelMapPath;
+    QaEvaluator qaEvaluator = QaEvaluator::Inst3D;  // scanqa, sqa3d: whose rules (answer_metrics.h)
 };
 
 struct ScorePredictionsResult {

@@ -1,6 +1,10 @@
 // Metrics of core/eval against the official evaluators: hand-computed cases (with the edge cases the
 // evaluators treat specially), pycocoevalcap's own numbers for fixed corpora (tests/data/eval), scipy's
 // assignment on ties, LEO's clean_answer outputs, and the `score` verb on real-format synthetic data.
+// tests/data/eval/inst3d/ holds what the upstream code itself gives (tools/oracles/
+// make_inst3d_eval_goldens.py): Inst3D-LMM's and Chat-Scene's answer rules, pycocoevalcap's METEOR jar
+// and its Stanford PTBTokenizer. METEOR checks need java and the jar (tools/setup.sh installs them):
+// without them they fail, saying what to install.
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -8,10 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "core/cli/command.h"
 #include "core/common/file_util.h"
 #include "core/eval/answer_metrics.h"
 #include "core/eval/box_metrics.h"
 #include "core/eval/caption_metrics.h"
+#include "core/eval/meteor.h"
+#include "core/eval/ptb_tokenizer.h"
 #include "core/eval/scan2cap.h"
 #include "core/eval/score_command.h"
 #include "support/test_support.h"
@@ -43,6 +50,17 @@ std::vector<CaptionItem> itemsOf(const ojson& corpus) {
 
 const char* const kMetrics[] = {"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "ROUGE_L", "CIDEr"};
 
+ojson inst3dGolden(const std::string& name) { return ojson::parse(readTextFile(dataPath("inst3d/" + name))); }
+
+bool meteorAvailable() { return meteorStatus().rfind("available", 0) == 0; }
+
+// The METEOR golden corpus named `name` (tests/data/eval/inst3d/meteor.json).
+const ojson& meteorGolden(const ojson& golden, const std::string& name) {
+    for (const auto& c : golden["corpora"])
+        if (c["name"] == name) return c;
+    throw std::runtime_error("meteor.json has no corpus " + name);
+}
+
 }  // namespace
 
 class TestEvalMetrics : public QObject {
@@ -64,6 +82,9 @@ private Q_SLOTS:
     void numpyMeanBlocks();
     void cleanAnswerAsLeo();
     void answerMatchScanQaAndSqa3d();
+    void qaRulesAsUpstreamEvaluators();
+    void ptbTokenizeAsStanfordJar();
+    void meteorAsPycocoevalcap();
     void scan2capCorpusRules();
     void scoreVerbCaptionsGolden();
     void scoreVerbOnSynthWorld();
@@ -277,14 +298,31 @@ void TestEvalMetrics::cleanAnswerAsLeo() {
 }
 
 void TestEvalMetrics::answerMatchScanQaAndSqa3d() {
+    const QaEvaluator chat = QaEvaluator::ChatScene;
     QCOMPARE(answerMatch("brown", {"brown", "tan"}), (std::array<int, 2>{1, 1}));
     QCOMPARE(answerMatch("dark brown", {"brown"}), (std::array<int, 2>{0, 1}));  // "brown" in "darkbrown"
-    QCOMPARE(answerMatch("", {"brown"}), (std::array<int, 2>{0, 0}));
-    // ScanQA compares with raw references: "Two." does not equal the cleaned prediction "two".
-    QCOMPARE(scoreScanQaItem("2.", {"Two."}).em, 0);
-    QCOMPARE(scoreScanQaItem("2.", {"two"}).em, 1);
-    // SQA3D cleans the references: "Two." -> "two" equals.
+    // Inst3D-LMM's answer_match has no guard: "" is a substring of every reference. Chat-Scene's has one.
+    QCOMPARE(answerMatch("", {"brown"}), (std::array<int, 2>{0, 1}));
+    QCOMPARE(answerMatch("", {"brown", ""}), (std::array<int, 2>{1, 1}));
+    QCOMPARE(answerMatch("", {"brown"}, chat), (std::array<int, 2>{0, 0}));
+    // Inst3D-LMM's ScanQA cleans the references: "Two." -> "two" equals the cleaned prediction.
+    QCOMPARE(scoreScanQaItem("2.", {"Two."}).em, 1);
+    QVERIFY(scoreScanQaItem("2.", {"Two."}).captionReferences == std::vector<std::string>{"two"});
+    // Chat-Scene's compares with the raw references: "Two." does not equal "two".
+    QCOMPARE(scoreScanQaItem("2.", {"Two."}, chat).em, 0);
+    QCOMPARE(scoreScanQaItem("2.", {"two"}, chat).em, 1);
+    QVERIFY(scoreScanQaItem("2.", {" Two.\n"}, chat).captionReferences == std::vector<std::string>{"Two."});
+    // SQA3D cleans the references in both.
     QCOMPARE(scoreSqa3dItem("2.", {"Two."}).em, 1);
+    QCOMPARE(scoreSqa3dItem("2.", {"Two."}, chat).em, 1);
+    QVERIFY(parseQaEvaluator("chat-scene", "--evaluator") == chat);
+    std::string usage;
+    try {
+        parseQaEvaluator("leo", "--evaluator");
+    } catch (const UsageError& e) {
+        usage = e.what();
+    }
+    QVERIFY2(usage.find("--evaluator") != std::string::npos, usage.c_str());
     QCOMPARE(sqa3dQuestionType("  What is on the table?"), 0);
     QCOMPARE(sqa3dQuestionType("Is the door open?"), 1);
     QCOMPARE(sqa3dQuestionType("Island or table?"), 1);  // prefix rule of get_sqa_question_type
@@ -296,6 +334,58 @@ void TestEvalMetrics::answerMatchScanQaAndSqa3d() {
     QCOMPARE(s.em, 0.5);
     QCOMPARE(s.emType[0], 1 / (1e-10 + 1 + 1));
     QCOMPARE(s.emType[3], 0.0);
+}
+
+void TestEvalMetrics::qaRulesAsUpstreamEvaluators() {
+    // Row by row, what Inst3D-LMM's and Chat-Scene's helper.py give (cleaned answer, EM, refined EM).
+    ojson golden = inst3dGolden("qa.json");
+    for (const char* bench : {"scanqa", "sqa3d"})
+        for (const auto& [name, evaluator] : {std::pair{"inst3d", QaEvaluator::Inst3D}, std::pair{"chat_scene", QaEvaluator::ChatScene}}) {
+            const ojson& rows = golden[bench]["rows"];
+            const ojson& want = golden[bench][name]["per_item"];
+            QCOMPARE(want.size(), rows.size());
+            for (size_t i = 0; i < rows.size(); ++i) {
+                std::string pred = rows[i]["pred"];
+                auto refs = rows[i]["ref_captions"].get<std::vector<std::string>>();
+                QaItemScore got = std::string(bench) == "scanqa" ? scoreScanQaItem(pred, refs, evaluator)
+                                                                 : scoreSqa3dItem(pred, refs, evaluator);
+                std::string what = std::string(bench) + " " + name + " row " + std::to_string(i) + " \"" + pred + "\"";
+                QVERIFY2(got.predClean == want[i]["pred_clean"].get<std::string>(), what.c_str());
+                QVERIFY2(got.em == want[i]["em"].get<int>(), what.c_str());
+                QVERIFY2(got.emRefined == want[i]["em_refined"].get<int>(), what.c_str());
+            }
+        }
+}
+
+void TestEvalMetrics::ptbTokenizeAsStanfordJar() {
+    // pycocoevalcap's PTBTokenizer (Stanford CoreNLP 3.4.1 run with java) on awkward strings.
+    ojson golden = inst3dGolden("ptb.json");
+    QVERIFY(golden["cases"].size() > 70);
+    std::string mismatches;
+    for (const auto& c : golden["cases"]) {
+        std::string raw = c["raw"], want = c["tokenized"], got = ptbTokenize(raw);
+        if (got != want) mismatches += "\n  \"" + raw + "\": got \"" + got + "\", jar \"" + want + "\"";
+    }
+    QVERIFY2(mismatches.empty(), mismatches.c_str());
+    // Already-tokenized text only loses the punctuation tokens; the lowercased brackets stay, as there.
+    QCOMPARE(ptbNormalize("A -LRB- b -RRB- . ''"), std::string("a -lrb- b -rrb-"));
+}
+
+void TestEvalMetrics::meteorAsPycocoevalcap() {
+    // The jar's numbers through pycocoevalcap's Meteor, on the corpora of caption_golden.json.
+    QVERIFY2(meteorAvailable(), meteorStatus().c_str());
+    ojson corpora = ojson::parse(readTextFile(dataPath("caption_golden.json")))["input"]["corpora"];
+    ojson golden = inst3dGolden("meteor.json");
+    for (const auto& corpus : corpora) {
+        std::string name = corpus["name"];
+        const ojson& want = meteorGolden(golden, name);
+        std::optional<MeteorScores> got = meteorIfConfigured(itemsOf(corpus));
+        QVERIFY2(got.has_value(), name.c_str());
+        expectSame(got->corpus, want["corpus"], "METEOR " + name);
+        QCOMPARE(got->perItem.size(), want["per_item"].size());
+        for (size_t i = 0; i < got->perItem.size(); ++i)
+            expectSame(got->perItem[i], want["per_item"][i]["METEOR"], "METEOR " + name + " item " + std::to_string(i));
+    }
 }
 
 void TestEvalMetrics::scan2capCorpusRules() {
@@ -312,6 +402,12 @@ void TestEvalMetrics::scan2capCorpusRules() {
     QVERIFY(!iou[2]);
     std::vector<CaptionItem> c50 = scan2capCorpus(items, 0.5);
     QCOMPARE(c50[1].candidate, std::string("sos eos"));
+    // An empty caption: the evaluator's "sos  eos" after the PTB tokenizer, one space (ROUGE-L splits on
+    // single spaces, so "sos  eos" would score differently).
+    items[0].prediction = "";
+    QCOMPARE(scan2capCorpus(items, 0.5)[0].candidate, std::string("sos eos"));
+    QCOMPARE(ptbTokenize("sos  eos"), std::string("sos eos"));
+    QVERIFY(rougeL("sos  eos", {"sos a chair eos"}) != rougeL("sos eos", {"sos a chair eos"}));
 }
 
 void TestEvalMetrics::scoreVerbCaptionsGolden() {
@@ -326,7 +422,19 @@ void TestEvalMetrics::scoreVerbCaptionsGolden() {
         for (const char* m : kMetrics)
             expectSame(got["corpora"][c]["corpus"][m], golden["expected"]["corpora"][c]["corpus"][m],
                        std::string("score verb ") + m);
-    QVERIFY(got["meteor"].get<std::string>().rfind("unavailable", 0) == 0 || got["corpora"][0]["corpus"].contains("METEOR"));
+    // METEOR is part of the output whenever java and the jar are there (tools/setup.sh installs them),
+    // and it is pycocoevalcap's number.
+    std::string status = got["meteor"];
+    QVERIFY2(status.rfind("available", 0) == 0, status.c_str());
+    ojson meteor = inst3dGolden("meteor.json");
+    for (size_t c = 0; c < got["corpora"].size(); ++c) {
+        const ojson& corpus = got["corpora"][c];
+        QVERIFY2(corpus["corpus"].contains("METEOR"), corpus["name"].get<std::string>().c_str());
+        const ojson& want = meteorGolden(meteor, corpus["name"]);
+        expectSame(corpus["corpus"]["METEOR"], want["corpus"], "score verb METEOR");
+        for (size_t i = 0; i < corpus["per_item"].size(); ++i)
+            expectSame(corpus["per_item"][i]["METEOR"], want["per_item"][i]["METEOR"], "score verb METEOR per item");
+    }
 }
 
 void TestEvalMetrics::scoreVerbOnSynthWorld() {
@@ -361,19 +469,23 @@ void TestEvalMetrics::scoreVerbOnSynthWorld() {
     writeFileAtomic(in, ojson{{"cases", cases}}.dump());
     QCOMPARE(test::runInst3d({"score", "--task", "scanqa", "--input", in, "--output", out}), 0);
     got = ojson::parse(readTextFile(out));
-    // Each prediction is its first reference. It matches unless cleaning changes it ("3" -> "three"),
-    // because ScanQA's EM compares with the raw references.
+    // Each prediction is its first reference. By Inst3D-LMM's rules (the default) the references are
+    // cleaned like the prediction, so every one matches; by Chat-Scene's (raw references) those that
+    // cleaning changes ("3" -> "three") do not.
     const ojson& per = got["inst3d"]["per_item"];
     QCOMPARE(per.size(), cases.size());
+    QCOMPARE(got["evaluator"].get<std::string>(), std::string("inst3d"));
+    for (size_t i = 0; i < per.size(); ++i) QCOMPARE(per[i]["em"].get<int>(), 1);
+    QCOMPARE(test::runInst3d({"score", "--task", "scanqa", "--input", in, "--output", out, "--evaluator", "chat-scene"}), 0);
+    const ojson raw = ojson::parse(readTextFile(out))["inst3d"]["per_item"];
     int changed = 0;
-    for (size_t i = 0; i < per.size(); ++i) {
+    for (size_t i = 0; i < raw.size(); ++i) {
         std::string answer = cases[i]["prediction"];
         bool same = cleanAnswer(preparePrediction(answer)) == answer;
         changed += !same;
-        if (same) QCOMPARE(per[i]["em"].get<int>(), 1);
-        if (answer == "3") QCOMPARE(per[i]["em"].get<int>(), 0);
+        QCOMPARE(raw[i]["em"].get<int>(), same ? 1 : 0);
     }
-    QVERIFY(changed > 0 && changed < static_cast<int>(per.size()));
+    QVERIFY(changed > 0 && changed < static_cast<int>(raw.size()));
 }
 
 void TestEvalMetrics::scoreVerbErrorsNameTheFile() {
