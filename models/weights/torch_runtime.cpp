@@ -4,8 +4,8 @@
 #include <sched.h>
 #include <torch/torch.h>
 
+#include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 
 #include "core/common/error.h"
@@ -25,36 +25,34 @@ int positiveCountFromEnv(const char* name) {
     return int(n);
 }
 
-// The first mapped shared object of this process whose file name looks like a BLAS.
-std::string mappedBlasPath() {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line)) {
-        const size_t slash = line.find('/');
-        if (slash == std::string::npos) continue;
-        const std::string path = line.substr(slash);
-        const std::string base = path.substr(path.rfind('/') + 1);
-        if (base.find("blas") != std::string::npos || base.find("blis") != std::string::npos ||
-            base.find("mkl_") != std::string::npos)
-            return path;
-    }
-    return "";
+// The shared object that serves sgemm_ to this process: the one LibTorch's fp32 matmuls run in. Looked up
+// by symbol, not by file name: with Debian's alternatives, libblas.so.3 and liblapack.so.3 may come from
+// different BLAS libraries (and OpenBLAS's liblapack exports OpenBLAS's own functions too).
+std::string sgemmProvider() {
+    void* fn = dlsym(RTLD_DEFAULT, "sgemm_");
+    Dl_info info{};
+    if (!fn || !dladdr(fn, &info) || !info.dli_fname) return "";
+    char resolved[PATH_MAX];
+    return realpath(info.dli_fname, resolved) ? resolved : info.dli_fname;
 }
 
-// OpenBLAS and BLIS report themselves through exported functions; look them up in the loaded objects.
+// A function exported by the object at `path` (already loaded: RTLD_NOLOAD), or null.
 template <typename Fn>
-Fn symbol(const char* name) {
-    return reinterpret_cast<Fn>(dlsym(RTLD_DEFAULT, name));
+Fn symbolIn(const std::string& path, const char* name) {
+    void* handle = dlopen(path.c_str(), RTLD_LAZY | RTLD_NOLOAD);
+    if (!handle) return nullptr;
+    Fn fn = reinterpret_cast<Fn>(dlsym(handle, name));
+    dlclose(handle);  // only drops the reference RTLD_NOLOAD took
+    return fn;
 }
 
-std::string openblasName() {
-    auto config = symbol<const char* (*)()>("openblas_get_config");
-    auto parallel = symbol<int (*)()>("openblas_get_parallel");
+std::string openblasName(const std::string& path) {
+    auto config = symbolIn<const char* (*)()>(path, "openblas_get_config");
+    auto parallel = symbolIn<int (*)()>(path, "openblas_get_parallel");
     std::string name = "OpenBLAS";
     if (config) {  // "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64": keep name + version
         const std::string c = config();
-        const size_t sp = c.find(' ', c.find(' ') + 1);
-        name = c.substr(0, sp);
+        name = c.substr(0, c.find(' ', c.find(' ') + 1));
     }
     if (parallel) {
         const int p = parallel();
@@ -64,19 +62,21 @@ std::string openblasName() {
 }
 
 void describeBlas(CpuRuntime& r) {
-    r.blasPath = mappedBlasPath();
-    if (r.blasPath.find("openblas") != std::string::npos || symbol<void*>("openblas_get_config")) {
-        r.blas = openblasName();
-    } else if (r.blasPath.find("blis") != std::string::npos) {
-        auto version = symbol<const char* (*)()>("bli_info_get_version_str");
-        r.blas = std::string("BLIS") + (version ? std::string(" ") + version() : "");
-    } else if (r.blasPath.find("mkl") != std::string::npos) {
+    r.blasPath = sgemmProvider();
+    const std::string& p = r.blasPath;
+    if (p.empty()) {
+        r.blas = "none exported (sgemm_ built into this LibTorch, e.g. MKL in pip wheels)";
+    } else if (symbolIn<void*>(p, "openblas_get_config")) {
+        r.blas = openblasName(p);
+    } else if (p.find("blis") != std::string::npos) {  // Debian's BLIS libblas.so.3 wraps libblis.so.4
+        auto version = reinterpret_cast<const char* (*)()>(dlsym(RTLD_DEFAULT, "bli_info_get_version_str"));
+        r.blas = std::string("BLIS") + (version ? std::string(" ") + version() : "") +
+                 (p.find("openmp") != std::string::npos ? " (openmp)" : "");
+    } else if (p.find("mkl") != std::string::npos) {
         r.blas = "Intel MKL";
-    } else if (r.blasPath.find("/blas/") != std::string::npos) {
+    } else if (p.find("/blas/") != std::string::npos) {
         r.blas = "reference BLAS (netlib)";
         r.referenceBlas = true;
-    } else if (r.blasPath.empty()) {
-        r.blas = "none loaded as a shared library (built into this LibTorch)";
     } else {
         r.blas = "unknown BLAS";
     }

@@ -1,8 +1,10 @@
 // The neural stack's foundations in one process: LibTorch reading safetensors written by our writer
-// (every dtype, zero-copy views, shape checks, truncated files), and the static sentencepiece living
-// beside LibTorch (the Debian shared library would crash this process before main).
+// (every dtype, zero-copy views, shape checks, truncated files), the static sentencepiece living
+// beside LibTorch (the Debian shared library would crash this process before main), and the CPU
+// runtime: an optimised BLAS serving sgemm_ and the thread count taken from the affinity mask.
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
+#include <sched.h>
 #include <torch/torch.h>
 
 #include <QTemporaryDir>
@@ -10,7 +12,9 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "models/weights/torch_runtime.h"
 #include "models/weights/torch_weights.h"
+#include "support/test_support.h"
 
 using namespace inst3d;
 
@@ -22,6 +26,47 @@ private:
     std::string path(const char* name) { return dir_.filePath(name).toStdString(); }
 
 private Q_SLOTS:
+    // tools/setup.sh installs OpenBLAS, which takes libblas.so.3 over from the reference BLAS; LibTorch's
+    // fp32 matmuls must run in it (~25x faster on this machine's cores).
+    void optimisedBlasServesSgemm() {
+        const CpuRuntime r = describeCpuRuntime();
+        qInfo("%s", cpuRuntimeLine().c_str());
+        QVERIFY2(!r.blasPath.empty() && fileExists(r.blasPath), r.blasPath.c_str());
+        QVERIFY2(!r.referenceBlas, qPrintable("LibTorch runs on the reference BLAS: " + QString::fromStdString(r.blasPath) +
+                                                  " (apt-get install libopenblas0-openmp)"));
+        QVERIFY2(r.blas.rfind("OpenBLAS 0.", 0) == 0 || r.blas.rfind("BLIS", 0) == 0, r.blas.c_str());
+    }
+
+    void threadsDefaultToTheAffinityMask() {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        QCOMPARE(sched_getaffinity(0, sizeof set, &set), 0);
+        QCOMPARE(cpusAvailableToProcess(), CPU_COUNT(&set));
+        if (!std::getenv("INST3D_THREADS") && !std::getenv("OMP_NUM_THREADS")) {
+            applyDefaultThreads();
+            QCOMPARE(torch::get_num_threads(), CPU_COUNT(&set));
+            QCOMPARE(describeCpuRuntime().threadSource, std::string("all CPUs this process may use"));
+        }
+        setThreads(1);
+        QCOMPARE(torch::get_num_threads(), 1);
+        QCOMPARE(describeCpuRuntime().threadSource, std::string("from --threads"));
+        QVERIFY(test::errorOf([] { setThreads(0); }).find("--threads must be >= 1") != std::string::npos);
+        setThreads(cpusAvailableToProcess());
+    }
+
+    // The verb: INST3D_THREADS is honoured, a bad value is refused naming the variable.
+    void benchMachineVerb() {
+        std::string out, err;
+        QCOMPARE(test::runInst3d({"bench", "--matmul", "64", "--threads", "1"}, &out, &err), 0);
+        QVERIFY2(out.find("BLAS: ") == 0 && out.find("1 intra-op thread(s) (from --threads)") != std::string::npos, out.c_str());
+        QVERIFY2(out.find("| 1 thread |") != std::string::npos, out.c_str());
+        qputenv("INST3D_THREADS", "x");
+        const int rc = test::runInst3d({"bench", "--matmul", "64"}, &out, &err);
+        qunsetenv("INST3D_THREADS");
+        QCOMPARE(rc, 1);
+        QVERIFY2(err.find("$INST3D_THREADS='x' is not a thread count >= 1") != std::string::npos, err.c_str());
+    }
+
     void safetensorsRoundTripEveryDtype() {
         torch::manual_seed(0);
         std::vector<std::pair<std::string, torch::Tensor>> tensors = {
