@@ -149,7 +149,9 @@ private:
         if (c == '.') return lexDots();
         if (c == kEllipsis) return emit("...", 1);
         if (lexBracket(c) || lexQuote(c) || lexDash(c)) return;
-        if (isAlnum(c) || ((c == '+' || c == '-') && isDigit(at(i_ + 1)))) return lexWord();
+        // NUMBER = [-+]?NUM and NUM may start with its separator: "-5", ",000" (so "one,000" is "one ,000").
+        bool numberStart = (c == '+' || c == '-' || c == ',' || c == ':') && isDigit(at(i_ + 1));
+        if (isAlnum(c) || numberStart) return lexWord();
         if (lexFraction(c)) return;
         if (c == '?' || c == '!') {  // "?!", "!!!" are one token (and not in pycocoevalcap's list)
             size_t j = i_;
@@ -259,7 +261,7 @@ private:
     void lexWord() {
         size_t start = i_, j = i_;
         if (s_[j] == '+' || s_[j] == '-') ++j;
-        if (s_[j] == '.') ++j;
+        if (s_[j] == '.' || s_[j] == ',' || s_[j] == ':') ++j;
         bool startsWithLetter = isLetter(s_[start]);
         for (;;) {
             while (isAlnum(at(j))) ++j;

@@ -1,7 +1,10 @@
 // `inst3d score-predictions` on a synthetic world: GT boxes as proposals score perfectly, shifted
 // proposals give the hand-computed lower scores, malformed files are errors naming the file. Scan2Cap,
 // Nr3D/Sr3D and the ScanRefer unique/multiple lookup on hand-computed cases and the world's real-layout
-// Scan2Cap corpus, nr3d.csv and ScanRefer_filtered_val.json.
+// Scan2Cap corpus, nr3d.csv and ScanRefer_filtered_val.json. ScanQA, SQA3D and Scan2Cap also against
+// what Inst3D-LMM's and Chat-Scene's own utils/eval.py give (tests/data/eval/inst3d/, made by
+// tools/oracles/make_inst3d_eval_goldens.py), METEOR included: those checks fail without java and
+// pycocoevalcap's jar (tools/setup.sh installs them).
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -16,6 +19,7 @@
 #include "core/common/file_util.h"
 #include "core/data/datasets.h"
 #include "core/data/proposal_matching.h"
+#include "core/eval/meteor.h"
 #include "core/eval/score_command.h"
 #include "core/eval/score_predictions.h"
 #include "core/io/label_map.h"
@@ -77,6 +81,21 @@ double bleu1(double correct, double testlen, double reflen) {
     return (correct + tiny) / (testlen + small) * (ratio < 1 ? std::exp(1 - 1 / ratio) : 1.0);
 }
 
+json inst3dGolden(const std::string& name) {
+    return json::parse(readTextFile(std::string(INST3D_TEST_DATA_DIR) + "/eval/inst3d/" + name));
+}
+
+// Equal to the evaluator's value: exact, or within 1e-12 relative for the ratios the evaluator forms in
+// another order (none today; the tolerance only keeps a reordered sum from reading as a different rule).
+void expectEvaluator(const json& scores, const std::string& key, double got, const std::string& what) {
+    QVERIFY2(scores.contains(key), (what + ": the golden has no " + key).c_str());
+    double want = scores[key].get<double>();
+    bool same = got == want || std::abs(got - want) <= 1e-12 * std::abs(want);
+    QVERIFY2(same, (what + " " + key + ": got " + std::to_string(got) + ", upstream " + std::to_string(want)).c_str());
+}
+
+const char* const kCaptionMetrics[] = {"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr"};
+
 // A labels tsv with the release's 17 columns; each row: raw_category -> nyu40class.
 std::string labelsTsv(const std::vector<std::pair<std::string, std::string>>& rows) {
     std::string out;
@@ -103,6 +122,9 @@ private Q_SLOTS:
     void scanReferFromScans();
     void multi3dReferPerfect();
     void scanQaAndSqa3d();
+    void scanQaAsUpstreamEvaluators();
+    void sqa3dAsUpstreamEvaluators();
+    void scan2capAsInst3dEvaluator();
     void malformedFilesNameTheFile();
     void scan2capByHand();
     void scan2capBadInput();
@@ -279,6 +301,69 @@ void TestScorePredictions::scanQaAndSqa3d() {
     QCOMPARE(j["scores"]["what"]["EM"].get<double>(), 2 / (2 + 1e-10));
     QCOMPARE(j["scores"]["is"]["EM"].get<double>(), 0.0);
     QCOMPARE(j["scores"]["is"]["EM_refined"].get<double>(), 1 / (2 + 1e-10));
+}
+
+void TestScorePredictions::scanQaAsUpstreamEvaluators() {
+    QVERIFY2(meteorStatus().rfind("available", 0) == 0, meteorStatus().c_str());
+    json golden = inst3dGolden("qa.json")["scanqa"];
+    writeFileAtomic(path("scanqa_rows.json"), golden["rows"].dump());
+    for (const auto& [name, flag] : {std::pair{"inst3d", ""}, std::pair{"chat_scene", "chat-scene"}}) {
+        std::vector<std::string> args = {"score-predictions", "--benchmark", "scanqa", "--pred", path("scanqa_rows.json"),
+                                         "--output", path("scanqa_out.json")};
+        if (*flag) args.insert(args.end(), {"--evaluator", flag});  // the default is Inst3D-LMM's
+        std::string out, err;
+        QVERIFY2(test::runInst3d(args, &out, &err) == 0, err.c_str());
+        json got = json::parse(readTextFile(path("scanqa_out.json")))["scores"];
+        const json& want = golden[name]["scores"];
+        expectEvaluator(want, "[scanqa] EM1", got["EM1"], name);
+        expectEvaluator(want, "[scanqa] EM1_refined", got["EM1_refined"], name);
+        for (const char* m : kCaptionMetrics) expectEvaluator(want, std::string("[scanqa] ") + m, got[m], name);
+    }
+}
+
+void TestScorePredictions::sqa3dAsUpstreamEvaluators() {
+    QVERIFY2(meteorStatus().rfind("available", 0) == 0, meteorStatus().c_str());
+    json golden = inst3dGolden("qa.json")["sqa3d"];
+    writeFileAtomic(path("sqa3d_rows.json"), golden["rows"].dump());
+    static const char* const kTypes[6] = {"what", "is", "how", "can", "which", "other"};
+    for (const auto& [name, evaluator] : {std::pair{"inst3d", QaEvaluator::Inst3D}, std::pair{"chat_scene", QaEvaluator::ChatScene}}) {
+        ScorePredictionsOptions o;
+        o.benchmark = "sqa3d";
+        o.predPath = path("sqa3d_rows.json");
+        o.qaEvaluator = evaluator;
+        json got = json::parse(scorePredictions(o).json)["scores"];
+        const json& want = golden[name]["scores"];
+        expectEvaluator(want, "[sqa3d] EM1", got["overall"]["EM"], name);
+        expectEvaluator(want, "[sqa3d] EM1_refined", got["overall"]["EM_refined"], name);
+        for (int k = 0; k < 6; ++k) {
+            expectEvaluator(want, "[sqa3d] EM_type" + std::to_string(k), got[kTypes[k]]["EM"], name);
+            expectEvaluator(want, "[sqa3d] EM_refined_type" + std::to_string(k), got[kTypes[k]]["EM_refined"], name);
+        }
+        for (const char* m : kCaptionMetrics) expectEvaluator(want, std::string("[sqa3d] ") + m, got[m], name);
+    }
+}
+
+void TestScorePredictions::scan2capAsInst3dEvaluator() {
+    // calc_scan2cap_score on float32-exact boxes: an IoU of 1/2 - 1e-8 (a hit at 0.25 only), an empty
+    // caption ("sos  eos" -> "sos eos"), a newline inside a caption, a key scored twice (last row wins),
+    // a corpus key without a row.
+    QVERIFY2(meteorStatus().rfind("available", 0) == 0, meteorStatus().c_str());
+    json golden = inst3dGolden("scan2cap.json");
+    const json& in = golden["input"];
+    writeFileAtomic(path("s2c_props.json"), in["proposals"].dump());
+    writeFileAtomic(path("s2c_gt.json"), in["gt_boxes"].dump());
+    writeFileAtomic(path("s2c_corpus.json"), in["corpus"].dump());
+    writeFileAtomic(path("s2c_rows.json"), in["rows"].dump());
+    ScorePredictionsOptions o;
+    o.benchmark = "scan2cap";
+    o.predPath = path("s2c_rows.json");
+    o.proposalsPath = path("s2c_props.json");
+    o.gtBoxesPath = path("s2c_gt.json");
+    o.corpusPath = path("s2c_corpus.json");
+    json got = json::parse(scorePredictions(o).json)["scores"];
+    for (const auto& [k, suffix] : {std::pair{"0.25", "@0.25"}, std::pair{"0.5", "@0.50"}})
+        for (const char* m : kCaptionMetrics)
+            expectEvaluator(golden["expected"], std::string("[scan2cap] ") + m + suffix, got[k][m], "scan2cap");
 }
 
 void TestScorePredictions::malformedFilesNameTheFile() {

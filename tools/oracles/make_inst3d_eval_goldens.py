@@ -254,10 +254,11 @@ PTB_STRINGS = [
     "em\u2014dash and en\u2013dash", "a -5 degree and +3 offset", "self-  spaced", "three-legged-stool",
     # numbers
     "3.5 m long", "1,000 mm wide", "12:30 pm", "1/2 and 3/4 inch", "50% off", "$5.00 each", "#1 pick",
-    "2nd 3rd 4th", "the 1990s", "0.5", ".5 left", "100,000.25", "1.2.3",
+    "2nd 3rd 4th", "the 1990s", "0.5", ".5 left", "100,000.25", "1.2.3", "one,000", "at :30 sharp", "a,5",
     # contractions
     "the chair's legs", "aren't isn't can't won't don't", "I'm you're we've they'd he'll",
-    "DON'T SHOUT", "the boys' room", "it\u2019s curly", "cannot gonna wanna gotta",
+    "DON'T SHOUT", "the boys' room", "it\u2019s curly", "cannot gonna wanna gotta", "five o'clock",
+    "O'Neil's chair", "yes ma'am", "isn't'",
     # unicode
     "Caf\u00e9 na\u00efve r\u00e9sum\u00e9", "\u00dcber \u00c4pfel", "non\u00a0breaking space", "caf\u00e9.",
     "\u00bd cup", "2\u00d73 grid", "90\u00b0 angle", "\u4e2d\u6587 text",
