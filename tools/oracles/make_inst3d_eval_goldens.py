@@ -20,8 +20,8 @@ Writes into --out (default tests/data/eval/inst3d next to this script's reposito
                 (EM, refined EM, per-type EM, Bleu_1..4, METEOR, ROUGE_L, CIDEr) plus per-row
                 clean_answer / answer_match values.
   scan2cap.json boxes, corpus and rows, and calc_scan2cap_score (m@0.25, m@0.5, every metric).
-  meteor.json   pycocoevalcap's Meteor on the corpora of tests/data/eval/caption_golden.json
-                (corpus and per item).
+  meteor.json   pycocoevalcap's Meteor on the corpora of tests/data/eval/caption_golden.json and on
+                its own meteor_edge corpus (corpus and per item).
   ptb.json      pycocoevalcap's PTBTokenizer on a corpus of awkward strings.
 """
 import argparse
@@ -226,15 +226,31 @@ def score_scan2cap(evaluator, pc, work):
 
 # ---- METEOR on the caption corpora ------------------------------------------------------------------
 
+# What meteor.py's _stat() rewrites in a hypothesis: "|||" removed, then "  " -> " " in one pass (three
+# spaces stay two); references are passed as they are. Plus unicode, an empty hypothesis, repeated words.
+METEOR_EDGE = [
+    ("e1", "a chair ||| next to the table", ["a chair next to the table"]),
+    ("e2", "a   chair    by the  wall", ["a chair by the wall", "the chair is by the wall"]),
+    ("e3", "", ["a lamp"]),
+    ("e4", "caf\u00e9 na\u00efve chair", ["cafe naive chair", "caf\u00e9 chair"]),
+    ("e5", "the the the table", ["the table", "a table"]),
+    ("e6", "two chairs", ["2 chairs", "two chairs", "couple of chairs"]),
+    ("e7", "chairs are sitting", ["a chair sits there"]),  # stems and synonyms
+]
+
+
 def score_meteor(pc):
     with open(os.path.join(REPO, "tests/data/eval/caption_golden.json")) as f:
         golden = json.load(f)
+    corpora = golden["input"]["corpora"] + [{"name": "meteor_edge", "items": [
+        {"id": i, "candidate": c, "references": r} for i, c, r in METEOR_EDGE]}]
     out = []
-    for corpus in golden["input"]["corpora"]:
+    for corpus in corpora:
         gts = {it["id"]: it["references"] for it in corpus["items"]}
         res = {it["id"]: [it["candidate"]] for it in corpus["items"]}
         score, per_item = pc.Meteor().compute_score(gts, res)
         out.append({"name": corpus["name"], "corpus": float(score),
+                    "items": corpus["items"] if corpus["name"] == "meteor_edge" else "caption_golden.json",
                     "per_item": [{"id": it["id"], "METEOR": float(v)} for it, v in zip(corpus["items"], per_item)]})
     return {"corpus_file": "tests/data/eval/caption_golden.json (input.corpora)", "corpora": out}
 
