@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -20,6 +21,8 @@ namespace {
 class JarProcess {
 public:
     JarProcess(const std::string& java, const std::string& jar) : jar_(jar) {
+        // A jar that exits early must surface as an Error on the next write, not kill us with SIGPIPE.
+        std::signal(SIGPIPE, SIG_IGN);
         int in[2], out[2];
         if (pipe(in) != 0 || pipe(out) != 0) fail(jar, "cannot create pipes for METEOR");
         pid_ = fork();
@@ -47,8 +50,8 @@ public:
         if (pid_ > 0) waitpid(pid_, &status, 0);
     }
     std::string ask(const std::string& line) {
-        std::fputs((line + "\n").c_str(), to_);
-        std::fflush(to_);
+        if (std::fputs((line + "\n").c_str(), to_) < 0 || std::fflush(to_) != 0)
+            fail(jar_, "METEOR stopped reading (java exited?)");
         return readLine();
     }
     std::string readLine() {
