@@ -1,0 +1,34 @@
+// Sizes and switches of the Inst3D-LMM model (docs/model.md), read from resources/config/model/*.yaml.
+#pragma once
+#include <string>
+
+namespace inst3d {
+
+enum class SpatialFusion { Mul, Bias, Add };   // vil3dref's fusion of pairwise features into attention
+enum class TokenLayout { Interleaved, Slots }; // the released per-object order, or the two <REPLACE> slots
+
+struct Inst3dConfig {
+    std::string name = "tiny";
+    int dim3d = 32, dim2d = 24, dimScene = 16, dimLlm = 32;
+    int mcmfHeads = 4;
+    int spatialLayers = 1, spatialHeads = 4, spatialFfn = 64;
+    SpatialFusion spatialFusion = SpatialFusion::Mul;
+    int relationLayers = 2, relationHeads = 4, relationFfn = 64;
+    int maxObjects = 8;         // object slots per scene
+    int identifierTokens = 8;   // <OBJ000>.. rows added to the LLM vocabulary (>= maxObjects)
+    TokenLayout tokenLayout = TokenLayout::Interleaved;
+    double spatialDropout = 0.1, relationDropout = 0.05;  // training only
+
+    // A YAML mapping of the keys in docs/model.md. Unknown keys, non-positive sizes, widths that the
+    // heads do not divide, and unknown enum values are errors naming `path` and the key.
+    static Inst3dConfig fromYaml(const std::string& text, const std::string& path);
+    static Inst3dConfig load(const std::string& path);
+    // resources/config/model/<name>.yaml ("tiny", "inst3d-7b"), or a path to a .yaml file.
+    static Inst3dConfig named(const std::string& nameOrPath);
+    std::string toYaml() const;
+};
+
+const char* spatialFusionName(SpatialFusion f);
+const char* tokenLayoutName(TokenLayout t);
+
+}  // namespace inst3d

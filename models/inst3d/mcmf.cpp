@@ -1,0 +1,47 @@
+#include "models/inst3d/mcmf.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "models/inst3d/layers.h"
+
+namespace inst3d {
+
+namespace {
+
+// MCMF part 1: single-head attention over the objects' 2D features with a learnable global key / value
+// prepended to the keys and values only (never masked), no residual.
+at::Tensor attention2dWithGlobalToken(const Inst3dWeights& w, const at::Tensor& f2, const at::Tensor& invalid) {
+    const std::string p = "mcmf.self_attn_2d.";
+    const int64_t B = f2.size(0), D = f2.size(2);
+    at::Tensor q = nn::linear(w, p + "query", f2);                                                    // [B, N, D]
+    at::Tensor k = at::cat({w[p + "global_key"].expand({B, 1, D}), nn::linear(w, p + "key", f2)}, 1);   // [B, N+1, D]
+    at::Tensor v = at::cat({w[p + "global_value"].expand({B, 1, D}), nn::linear(w, p + "value", f2)}, 1);
+    at::Tensor keyMask = at::cat({at::zeros({B, 1}, invalid.options()), invalid}, 1);                  // [B, N+1]
+    at::Tensor scores = at::matmul(q, k.transpose(1, 2)) / std::sqrt(double(D));                      // [B, N, N+1]
+    scores = scores.masked_fill(keyMask.unsqueeze(1), -INFINITY);
+    return nn::linear(w, p + "out", at::matmul(at::softmax(scores, -1), v));                          // [B, N, D]
+}
+
+// MCMF part 2: 3D queries attend to the 2D features; the projected query is the residual.
+at::Tensor crossAttention3dTo2d(const Inst3dWeights& w, const Inst3dConfig& c, const at::Tensor& f3s,
+                                const at::Tensor& f2s, const at::Tensor& invalid) {
+    const std::string p = "mcmf.cross_attn.";
+    at::Tensor q = nn::linearNoBias(w, p + "query", f3s);   // [B, N, dim_3d]
+    at::Tensor k = nn::mlp2(w, p + "key", f2s);             // [B, N, dim_3d]
+    at::Tensor v = nn::mlp2(w, p + "value", f2s);           // [B, N, dim_3d]
+    at::Tensor a = nn::multiheadAttention(w, p + "attn", c.mcmfHeads, q, k, v, invalid, 0.0, false);
+    return nn::linear(w, p + "fc", a + q);                   // [B, N, dim_llm]
+}
+
+}  // namespace
+
+void mcmfForward(const Inst3dWeights& w, const Inst3dConfig& c, const at::Tensor& f3, const at::Tensor& f2,
+                 const at::Tensor& invalid, at::Tensor& f3s, at::Tensor& f2s, at::Tensor& fused) {
+    f3s = nn::multiheadAttention(w, "mcmf.self_attn_3d", c.mcmfHeads, f3, f3, f3, invalid, 0.0, false);  // [B, N, dim_3d]
+    f2s = attention2dWithGlobalToken(w, f2, invalid);                                                  // [B, N, dim_2d]
+    fused = crossAttention3dTo2d(w, c, f3s, f2s, invalid);                                             // [B, N, dim_llm]
+}
+
+}  // namespace inst3d
