@@ -499,6 +499,195 @@ def tl(t):
     return t.tolist()
 
 
+
+# ---- PART 2: Chat-Scene compatibility (docs/model.md last section) -----------------------------------------
+# Chat-Scene dev (models/chat3d.py, tasks/train.py, dataset/base_dataset.py): the released .pth is
+# torch.save({"model": state_dict, "config": EasyDict, "epoch", "global_step"}) where state_dict is Chat3D's
+# state_dict minus every named parameter with requires_grad False (buffers stay). Trainable after its __init__:
+# object_proj, object_img_proj (train_img_proj=True), pos_proj (built even when add_pos_emb=False), the LoRA
+# A/B of peft (adapter "default"), lm_head and embed_tokens (set trainable and cast to fp32). The LLM is loaded
+# bf16, and peft 0.9 creates the LoRA weights in the base layer's dtype, so they are stored bf16 [inferred].
+
+CS_TINY = dict(input_dim=32, img_input_dim=24, pos_dim=16, max_obj_num=8, lora_r=4, lora_alpha=8,
+               lora_dropout=0.05, lora_target_modules=["q_proj", "v_proj", "k_proj", "o_proj", "gate_proj",
+                                                       "up_proj", "down_proj"])
+CS_SCENES = {"scene0011_00": (6, 5), "scene0025_01": (8, 8)}   # (objects with Uni3D, with 2D features) of 8 slots
+
+
+class CsEasyDict(dict):
+    """Stands in for Chat-Scene's utils.easydict.EasyDict so that the pickle names that class, as the released
+    checkpoint does (a dict subclass whose attributes mirror its items)."""
+
+    def __init__(self, d=None):
+        super().__init__()
+        for k, v in (d or {}).items():
+            setattr(self, k, v)
+
+    def __setattr__(self, name, value):
+        if isinstance(value, dict) and not isinstance(value, CsEasyDict):
+            value = CsEasyDict(value)
+        super().__setattr__(name, value)
+        super().__setitem__(name, value)
+
+
+def easydict_module():
+    import types
+    mod = sys.modules.get("utils.easydict")
+    if mod is None:
+        pkg = sys.modules.setdefault("utils", types.ModuleType("utils"))
+        mod = types.ModuleType("utils.easydict")
+        CsEasyDict.__module__, CsEasyDict.__name__, CsEasyDict.__qualname__ = "utils.easydict", "EasyDict", "EasyDict"
+        mod.EasyDict = CsEasyDict
+        sys.modules["utils.easydict"] = mod
+        pkg.easydict = mod
+    return mod
+
+
+class ChatSceneLayout(nn.Module):
+    """The modules of Chat-Scene's Chat3D that its checkpoint holds, under its attribute names."""
+
+    def __init__(self, llm, c, dllm):
+        super().__init__()
+        self.llama_model = llm
+        self.object_proj = mlp(c["input_dim"], dllm)
+        self.object_img_proj = mlp(c["img_input_dim"], dllm)
+        self.pos_embedding = FourierEmbedding(c["pos_dim"])
+        self.pos_proj = nn.Sequential(nn.Linear(c["pos_dim"], dllm))
+
+
+def find_linear_layers(model, targets):
+    """Chat-Scene's LoRA target list: full names of the nn.Linear modules whose name contains a target."""
+    return sorted({n for n, m in model.named_modules() if isinstance(m, nn.Linear) and any(t in n for t in targets)})
+
+
+def make_chat_scene(out_dir, seed):
+    import peft
+    import transformers
+    from peft import LoraConfig, get_peft_model
+    from transformers import LlamaForCausalLM
+    c = CS_TINY
+    g = torch.Generator().manual_seed(seed)
+    # Chat3D.__init__'s order: load, freeze, LoRA, lm_head / embed trainable, add <OBJ> tokens and resize
+    base_vocab = LlamaForCausalLM.config_class.from_pretrained(BASE_LLM).vocab_size
+    llm = LlamaForCausalLM.from_pretrained(BASE_LLM).eval()
+    for p in llm.parameters():
+        p.requires_grad = False
+    targets = find_linear_layers(llm, c["lora_target_modules"])
+    llm = get_peft_model(llm, LoraConfig(r=c["lora_r"], lora_alpha=c["lora_alpha"], target_modules=targets,
+                                         lora_dropout=c["lora_dropout"], bias="none", task_type="CAUSAL_LM"))
+    llm.model.lm_head.weight.requires_grad = True
+    llm.model.model.embed_tokens.weight.requires_grad = True
+    llm.resize_token_embeddings(base_vocab + c["max_obj_num"])
+    dllm = llm.config.hidden_size
+    model = ChatSceneLayout(llm, c, dllm)
+    with torch.no_grad():
+        for sub in (model.object_proj, model.object_img_proj, model.pos_embedding, model.pos_proj):
+            init_weights(sub, g)
+        emb, head = llm.get_input_embeddings().weight, llm.get_output_embeddings().weight
+        emb[base_vocab:] = 0.5 * torch.randn(c["max_obj_num"], dllm, generator=g)
+        head[base_vocab:] = 0.7 * torch.randn(c["max_obj_num"], dllm, generator=g)
+        for name, p in sorted(llm.named_parameters()):
+            if "lora_A" in name:      # bf16-representable: the checkpoint stores them bf16
+                p.copy_((torch.randn(p.shape, generator=g) / math.sqrt(p.shape[1])).bfloat16().float())
+            elif "lora_B" in name:
+                p.copy_((0.3 * torch.randn(p.shape, generator=g)).bfloat16().float())
+    model.eval()
+    # Chat-Scene's tasks/train.py filter: drop named parameters that do not require grad
+    grad = {k: v.requires_grad for k, v in model.named_parameters()}
+    sd = model.state_dict()          # an OrderedDict with its _metadata, as Chat-Scene pickles it
+    for k in list(sd.keys()):
+        if not grad.get(k, True):
+            del sd[k]
+        elif "lora_" in k:
+            sd[k] = sd[k].bfloat16()
+    config = {"model": dict(input_dim=c["input_dim"], img_input_dim=c["img_input_dim"], pos_dim=c["pos_dim"],
+                            max_obj_num=c["max_obj_num"], use_lora=True, train_emb=True, train_img_proj=True,
+                            add_img_token=True, add_scene_token=False, add_pos_emb=False, no_obj=False,
+                            feat_fusion=False, fuse_with_id=False, use_location_token=False,
+                            llama_model_path=BASE_LLM),
+              "lora": dict(lora_target_modules=c["lora_target_modules"], lora_r=c["lora_r"],
+                           lora_alpha=c["lora_alpha"], lora_dropout=c["lora_dropout"])}
+    easydict_module()
+    os.makedirs(out_dir, exist_ok=True)
+    ckpt = os.path.join(out_dir, "ckpt.pth")
+    torch.save({"model": sd, "config": CsEasyDict(config), "epoch": 2, "global_step": 120}, ckpt)
+
+    # feature dicts, Chat-Scene's released format: {"<scene>_<ii>": Tensor[D]}; missing objects are absent keys
+    # (the dataset puts zero vectors there); the 2D features are read with .float(): stored half [inferred]
+    feats3d, feats2d = {}, {}
+    for scene, (n3, n2) in CS_SCENES.items():
+        for i in range(n3):
+            feats3d[f"{scene}_{i:02}"] = (0.5 + torch.rand(1, generator=g)) * torch.randn(c["input_dim"], generator=g)
+        for i in range(n2):
+            feats2d[f"{scene}_{i:02}"] = ((0.5 + torch.rand(1, generator=g)) *
+                                          torch.randn(c["img_input_dim"], generator=g)).half()
+    torch.save(feats3d, os.path.join(out_dir, "uni3d_feats.pt"))
+    torch.save(feats2d, os.path.join(out_dir, "videofeats.pt"))
+
+    # read everything back as Chat-Scene does and compute
+    ck = torch.load(ckpt, map_location="cpu")
+    model2 = ChatSceneLayout(llm, c, dllm)
+    missing, unexpected = model2.load_state_dict({k: v.float() for k, v in ck["model"].items()}, strict=False)
+    assert not unexpected and all(not grad.get(k, True) for k in missing), (missing, unexpected)
+    f3d, f2d = torch.load(os.path.join(out_dir, "uni3d_feats.pt")), torch.load(os.path.join(out_dir, "videofeats.pt"))
+    E = llm.get_input_embeddings().weight.detach()
+    scenes = []
+    n = c["max_obj_num"]
+    for scene in CS_SCENES:
+        s3 = torch.stack([f3d.get(f"{scene}_{i:02}", torch.zeros(c["input_dim"])) for i in range(n)])
+        s2 = torch.stack([f2d[f"{scene}_{i:02}"].float() if f"{scene}_{i:02}" in f2d
+                          else torch.zeros(c["img_input_dim"]) for i in range(n)])
+        with torch.no_grad():
+            t3 = model.object_proj(F.normalize(s3, dim=-1))
+            t2 = model.object_img_proj(F.normalize(s2, dim=-1))
+            # plain path
+            r3 = p_mlp(s3 / s3.norm(dim=-1, keepdim=True).clamp_min(1e-12),
+                       {k: v.float() for k, v in ck["model"].items()}, "object_proj")
+            r2 = p_mlp(s2 / s2.norm(dim=-1, keepdim=True).clamp_min(1e-12),
+                       {k: v.float() for k, v in ck["model"].items()}, "object_img_proj")
+        assert (t3 - r3).abs().max() < 1e-5 and (t2 - r2).abs().max() < 1e-5
+
+        def obj_list(assigned):   # Chat-Scene get_object_list_embed: the k-th id carries object assigned[k]
+            rows = []
+            for k in range(n):
+                rows += [E[base_vocab + k], t3[assigned[k]], t2[assigned[k]]]
+            return torch.stack(rows)
+
+        entry = dict(scene_id=scene, keys_3d=[k for k in f3d if k.startswith(scene)],
+                     keys_2d=[k for k in f2d if k.startswith(scene)], object_proj=tl(t3), object_img_proj=tl(t2),
+                     object_tokens=tl(obj_list(list(range(n)))))
+        if scene == "scene0011_00":
+            p0 = [1] + sample_ids(g, 4, base_vocab)
+            p1 = sample_ids(g, 3, base_vocab)
+            question = sample_ids(g, 5, base_vocab)
+            samples = {}
+            for kind, assigned in (("eval_identity", list(range(n))),
+                                   ("train_assigned", torch.randperm(n, generator=g).tolist())):
+                # the answer names object 3; Chat-Scene's update_caption renames it to its position in assigned
+                answer = sample_ids(g, 2, base_vocab) + [base_vocab + assigned.index(3)] + [2]
+                embeds = torch.cat([E[torch.tensor(p0)], obj_list(assigned), E[torch.tensor(p1)],
+                                    E[torch.tensor(question)], E[torch.tensor(answer)]])
+                labels = [-100] * (embeds.shape[0] - len(answer)) + answer
+                logits, loss = llm_forward(llm, embeds, labels)
+                ce = F.cross_entropy(logits[:-1].double(), torch.tensor(labels)[1:], ignore_index=-100).item()
+                assert abs(ce - loss.item()) < 1e-5
+                samples[kind] = dict(assigned_ids=assigned, p0=p0, p1=p1, question=question, answer=answer,
+                                     labels=labels, inputs_embeds=tl(embeds), logits=tl(logits), loss=loss.item())
+            entry["samples"] = samples
+        scenes.append(entry)
+
+    keys = {k: dict(shape=list(v.shape), dtype=str(v.dtype).replace("torch.", "")) for k, v in sorted(sd.items())}
+    golden = dict(command="tools/oracles/inst3d_reference.py --chat-scene", torch=torch.__version__,
+                  transformers=transformers.__version__, peft=peft.__version__, seed=seed, threads=1,
+                  base_llm=BASE_LLM, base_vocab=base_vocab, vocab=E.shape[0], obj_token_base=base_vocab,
+                  chat_scene=dict(c, lora_targets_resolved=targets, lora_scale=c["lora_alpha"] / c["lora_r"]),
+                  ckpt_top_keys=sorted(ck.keys()), ckpt_config=json.loads(json.dumps(ck["config"])),
+                  ckpt_model_keys=keys, feature_files={"uni3d": "uni3d_feats.pt", "2d": "videofeats.pt"},
+                  feature_dtypes={"uni3d": "float32", "2d": "float16"}, scenes=scenes)
+    with open(os.path.join(out_dir, "golden.json"), "w") as f:
+        json.dump(golden, f)
+    return out_dir
+
 # ---- main ------------------------------------------------------------------------------------------------
 
 def make_tiny(out_dir, seed0):
@@ -653,7 +842,7 @@ def main():
     torch.manual_seed(args.seed)   # anything drawn from the global RNG (resize_token_embeddings) is overwritten
     os.chdir(ROOT)
     if args.chat_scene:
-        import chat_scene_part  # noqa: F401  (placeholder, see PART 2)
+        print(make_chat_scene(os.path.join(args.out, "chat-scene-tiny"), args.seed))
     else:
         print(make_tiny(os.path.join(args.out, "tiny"), args.seed))
 
