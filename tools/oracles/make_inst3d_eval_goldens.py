@@ -17,8 +17,8 @@ imports it at module level for Multi3DRefer, which is not scored here; the stub 
 
 Writes into --out (default tests/data/eval/inst3d next to this script's repository):
   qa.json       ScanQA and SQA3D rows and calc_scanqa_score / calc_sqa3d_score of both repositories
-                (EM, refined EM, per-type EM, Bleu_1..4, METEOR, ROUGE_L, CIDEr) plus per-row
-                clean_answer / answer_match values.
+                (EM, refined EM, per-type EM, Bleu_1..4, METEOR, ROUGE_L, CIDEr), plus each row scored
+                alone by the same function (its cleaned answer, EM, refined EM).
   scan2cap.json boxes, corpus and rows, and calc_scan2cap_score (m@0.25, m@0.5, every metric).
   meteor.json   pycocoevalcap's Meteor on the corpora of tests/data/eval/caption_golden.json and on
                 its own meteor_edge corpus (corpus and per item).
@@ -147,27 +147,35 @@ def qa_rows(cases, with_type):
     return rows
 
 
-def per_row(helper, rows, clean_refs):
-    """The values calc_*_score accumulates, row by row, from the same helper functions."""
+class RecordingTokenizer:
+    """Stands in for PTBTokenizer to record what the evaluator hands it (the cleaned answer)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def tokenize(self, captions):
+        self.calls.append(captions)
+        return {k: [c["caption"] for c in v] for k, v in captions.items()}
+
+
+def per_row(fn, rows):
+    """Each row scored alone by the evaluator itself: its EM, refined EM and cleaned answer."""
     out = []
     for row in rows:
-        pred = row["pred"]
-        if len(pred) > 1:
-            if pred[-1] == ".":
-                pred = pred[:-1]
-            pred = pred[0].lower() + pred[1:]
-        pred = helper.clean_answer(pred)
-        refs = [helper.clean_answer(r) for r in row["ref_captions"]] if clean_refs else row["ref_captions"]
-        em, refined = helper.answer_match(pred, refs)
-        out.append({"pred_clean": pred, "em": em, "em_refined": refined})
+        recorder = RecordingTokenizer()
+        scores = fn([json.loads(json.dumps(row))], recorder, [])
+        bench = "scanqa" if fn.__name__ == "calc_scanqa_score" else "sqa3d"
+        (pred,) = recorder.calls[0].values()
+        out.append({"pred_clean": pred[0]["caption"], "em": int(scores[f"[{bench}] EM1"]),
+                    "em_refined": int(scores[f"[{bench}] EM1_refined"])})
     return out
 
 
-def score_qa(evaluator, helper, pc, rows, benchmark, clean_refs_for_em):
+def score_qa(evaluator, pc, rows, benchmark):
     fn = evaluator.calc_scanqa_score if benchmark == "scanqa" else evaluator.calc_sqa3d_score
     scores = fn(json.loads(json.dumps(rows)), pc.PTBTokenizer(), scorers(pc))
     return {"scores": {k: plain(v) for k, v in scores.items()},
-            "per_item": per_row(helper, rows, clean_refs_for_em)}
+            "per_item": per_row(fn, rows)}
 
 
 # ---- Scan2Cap ---------------------------------------------------------------------------------------
@@ -188,8 +196,9 @@ CORPUS = {
     "scene0000_00|1": ["sos the table is in the middle of the room . eos"],
     "scene0000_00|2": ["sos a tall lamp in the corner . eos", "sos the lamp is white . eos"],
     "scene0000_00|3": ["sos it is a white lamp . the lamp is on the desk . eos"],
-    "scene0001_00|0": ["sos a black sofa against the wall . eos"],  # no row: "sos eos" (one missing key only,
-}                                                                    # since their order is a set's)
+    # No row: "sos eos". Only one such key, because the evaluator visits them in a set's order.
+    "scene0001_00|0": ["sos a black sofa against the wall . eos"],
+}
 SCAN2CAP_ROWS = [
     ("scene0000_00", 0, 0, "This is a brown chair. It is next to the table."),
     ("scene0000_00", 1, 1, "the table is in the middle of the room"),
@@ -327,19 +336,13 @@ def main():
         results = {}
         for name, git_dir, commit in (("inst3d", a.inst3d, source["inst3d_lmm"]["commit"]),
                                       ("chat_scene", a.chat_scene, source["chat_scene"]["commit"])):
-            evaluator, helper = run_repository(git_dir, commit, tmp, name)
-            # ScanQA's EM references: Inst3D keeps the cleaned list, Chat-Scene overwrites it with the raw one
-            # (read in their eval.py); both clean them for SQA3D. The per-row record follows that reading and
-            # is checked against the aggregated EM below.
-            scanqa_clean = name == "inst3d"
-            results[name] = {
-                "scanqa": score_qa(evaluator, helper, pc, qa_rows(SCANQA_CASES, False), "scanqa", scanqa_clean),
-                "sqa3d": score_qa(evaluator, helper, pc, qa_rows(SQA3D_CASES, True), "sqa3d", True),
-            }
+            evaluator, _ = run_repository(git_dir, commit, tmp, name)
+            results[name] = {"scanqa": score_qa(evaluator, pc, qa_rows(SCANQA_CASES, False), "scanqa"),
+                             "sqa3d": score_qa(evaluator, pc, qa_rows(SQA3D_CASES, True), "sqa3d")}
             for bench in ("scanqa", "sqa3d"):
                 r = results[name][bench]
                 em = sum(p["em"] for p in r["per_item"]) / len(r["per_item"])
-                assert em == r["scores"][f"[{bench}] EM1"], (name, bench, "per-row reading disagrees with eval.py")
+                assert em == r["scores"][f"[{bench}] EM1"], (name, bench, "rows alone disagree with the whole")
             if name == "inst3d":
                 scan2cap = score_scan2cap(evaluator, pc, os.path.join(tmp, "scan2cap_work"))
         qa = {"source": source,
