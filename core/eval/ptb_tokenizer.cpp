@@ -4,10 +4,11 @@
 // longest match over its WORD / NUMBER / HTHING / slash patterns ends up.
 #include "core/eval/ptb_tokenizer.h"
 
+#include <cstring>
 #include <string_view>
 #include <vector>
 
-#include "core/eval/py_text.h"
+#include "core/common/py_text.h"
 
 namespace inst3d {
 namespace {
@@ -135,13 +136,14 @@ private:
                p == kLeftSingleQuote;
     }
 
-    // 's 'm 'd 're 've 'll (any case) starting with the apostrophe at k, when no letter follows.
+    // 's 'm 'd 're 've 'll (any case) starting with the apostrophe at k, when no ASCII letter follows (the
+    // lexer's trailing context is [^A-Za-z]).
     size_t cliticLength(size_t k) const {
         if (!isApostrophe(at(k))) return 0;
         uint32_t a = lowerCp(at(k + 1)), b = lowerCp(at(k + 2));
-        if ((a == 's' || a == 'm' || a == 'd') && !isLetter(at(k + 2))) return 2;
+        if ((a == 's' || a == 'm' || a == 'd') && !isAsciiLetter(at(k + 2))) return 2;
         bool two = (a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l');
-        return two && !isLetter(at(k + 3)) ? 3 : 0;
+        return two && !isAsciiLetter(at(k + 3)) ? 3 : 0;
     }
 
     void lexToken() {
@@ -234,62 +236,82 @@ private:
         return text != nullptr;
     }
 
-    // An apostrophe inside a word that the lexer keeps: o'clock, ma'am, d'/l'/j' + letters, an initial
-    // capital (or n) + ' + two letters or more (O'Neil). Returns the end of the word part after it.
+    // An apostrophe inside a word that the lexer keeps: o'clock..., d'/l'/j' + letters, an initial capital
+    // (or n) + ' + two letters or more (O'Neil), two letters or more ending in a vowel + ' + a vowel or a
+    // capital (ma'am, rightO'Neil). Returns the end of the word part after it, 0 when it is not one.
     size_t apostropheWordEnd(size_t start, size_t apos) const {
         size_t k = apos + 1;
         while (isLetter(at(k))) ++k;
         size_t before = apos - start, after = k - apos - 1;
-        auto lower = [&](size_t from, size_t to) {
-            std::string w;
-            for (size_t q = from; q < to; ++q) appendUtf8(w, lowerCp(s_[q]));
-            return w;
-        };
-        if (lower(start, apos) == "o" && lower(apos + 1, k) == "clock") return k;
-        if (lower(start, apos) == "ma" && lower(apos + 1, k) == "am") return k;
-        uint32_t first = s_[start];
+        for (size_t q = start; q < apos; ++q)
+            if (!isLetter(s_[q])) return 0;
+        auto lowerAt = [&](size_t q) { return lowerCp(at(q)); };
+        bool oclock = before == 1 && lowerAt(start) == 'o' && lowerAt(apos + 1) == 'c' && lowerAt(apos + 2) == 'l' &&
+                      lowerAt(apos + 3) == 'o' && lowerAt(apos + 4) == 'c' && lowerAt(apos + 5) == 'k';
+        uint32_t first = s_[start], last = s_[apos - 1], next = at(apos + 1);
         bool dlj = first == 'd' || first == 'D' || first == 'l' || first == 'L' || first == 'j' || first == 'J';
         bool capital = (first >= 'A' && first <= 'Z' && first != 'I' && first != 'Y') || first == 'n';
-        if (before == 1 && ((dlj && after >= 1) || (capital && after >= 2))) return k;
+        auto vowel = [](uint32_t c, const char* set) { return c < 0x80 && c && std::strchr(set, static_cast<char>(c)); };
+        bool vowels = before >= 2 && vowel(last, "aeiouyAEIOUY") && (vowel(next, "aeiou") || (next >= 'A' && next <= 'Z'));
+        if (oclock || vowels || (before == 1 && ((dlj && after >= 1) || (capital && after >= 2)))) return k;
         return 0;
     }
 
-    // Grows a word or number from i_: runs of letters and digits joined by . , : between digits
-    // (3.5, 1,000, 12:30), . between letters (hello.world), - before an ASCII letter or digit
-    // (well-known, 10-20), / before a letter or digit (and/or, 1/2), and the apostrophe words above.
-    // A trailing n't or clitic is left for the next token.
+    // Grows a word or number from i_: runs of letters and digits; a number (digits only so far) goes on
+    // over . , : before a digit (3.5, 1,000, 12:30) and then takes no letters ("3.5m" is "3.5 m"); . ! ?
+    // between letters (hello.world), - before an ASCII letter or digit (well-known, 10-20), / before a
+    // letter or digit (and/or, 1/2), and the apostrophe words above. A single letter keeps a following
+    // period (the lexer's initials, "x."). A trailing n't or clitic is left for the next token.
     void lexWord() {
         size_t start = i_, j = i_;
-        if (s_[j] == '+' || s_[j] == '-') ++j;
-        if (s_[j] == '.' || s_[j] == ',' || s_[j] == ':') ++j;
-        bool startsWithLetter = isLetter(s_[start]);
+        bool signed_ = s_[j] == '+' || s_[j] == '-';  // "-10-20" is "-10 -20": a hyphenated word starts alnum
+        if (signed_) ++j;
+        bool separated = false;  // a number that went over . , or :
+        if (s_[j] == '.' || s_[j] == ',' || s_[j] == ':') ++j, separated = true;
+        bool startsWithLetter = isLetter(s_[start]), digitsOnly = true;
         for (;;) {
-            while (isAlnum(at(j))) ++j;
+            while (separated ? isDigit(at(j)) : isAlnum(at(j))) digitsOnly &= isDigit(at(j++));
             uint32_t c = at(j), next = at(j + 1), prev = j > start ? s_[j - 1] : 0;
             bool asciiAlnum = isDigit(next) || isAsciiLetter(next);
-            if ((c == '.' || c == ',' || c == ':') && isDigit(next) && isDigit(prev)) { ++j; continue; }
-            if (c == '.' && startsWithLetter && isLetter(next) && isLetter(prev)) { ++j; continue; }
-            if (c == '-' && asciiAlnum) { ++j; continue; }
-            if (c == '/' && isAlnum(next)) { ++j; continue; }
-            if (isApostrophe(c) && isLetter(next) && !cliticLength(j) && !isNotAt(j)) {
-                if (size_t end = apostropheWordEnd(start, j)) { j = end; continue; }
+            if ((c == '.' || c == ',' || c == ':') && isDigit(next) && isDigit(prev) && digitsOnly) {
+                ++j;
+                separated = true;
+                continue;
+            }
+            if (separated) break;
+            bool wordPunct = c == '.' || c == '?' || c == '!';  // WORD: letters ([.!?] letters)*
+            if (wordPunct && startsWithLetter && isLetter(next) && isLetter(prev)) { ++j; digitsOnly = false; continue; }
+            if (c == '-' && asciiAlnum && !signed_) { ++j; digitsOnly = false; continue; }
+            if (c == '/' && isAlnum(next)) { ++j; digitsOnly = false; continue; }
+            if (isApostrophe(c) && isLetter(next) && !cliticLength(j) && !isNotAt(start, j)) {
+                if (size_t end = apostropheWordEnd(start, j)) {
+                    for (j = end; isAlnum(at(j));) ++j;
+                    break;
+                }
             }
             break;
         }
-        if (isNotAt(j)) {  // do|n't, ca|n't: the n goes with the clitic
+        if (j == start + 1 && isAsciiLetter(s_[start]) && at(j) == '.') ++j;  // a single letter keeps its "." ("x.")
+        if (isNotAt(start, j)) {  // do|n't, ca|n't: the n goes with the clitic, and so do letters after it
             emitWord(start, j - 1);
-            tokens_.push_back("n't");
-            i_ = j + 2;
+            size_t end = j + 2;
+            while (isLetter(at(end))) ++end;
+            tokens_.push_back("n");
+            tokens_.back() += '\'';
+            for (size_t k = j + 1; k < end; ++k) appendUtf8(tokens_.back(), lowerCp(s_[k]));
+            i_ = end;
             return;
         }
         emitWord(start, j);
         i_ = j;
     }
 
-    // n't at j - 1 (the word's last letter is the n), after a letter other than n, no letter after.
-    bool isNotAt(size_t j) const {
-        return j >= 2 && lowerCp(s_[j - 1]) == 'n' && isApostrophe(at(j)) && lowerCp(at(j + 1)) == 't' &&
-               !isLetter(at(j + 2)) && isAsciiLetter(s_[j - 2]) && lowerCp(s_[j - 2]) != 'n';
+    // n't at j - 1 (the word's last letter is the n) after a word of ASCII letters not ending in n.
+    bool isNotAt(size_t start, size_t j) const {
+        if (j < start + 2 || lowerCp(s_[j - 1]) != 'n' || !isApostrophe(at(j)) || lowerCp(at(j + 1)) != 't') return false;
+        for (size_t q = start; q < j; ++q)
+            if (!isAsciiLetter(s_[q])) return false;
+        return lowerCp(s_[j - 2]) != 'n';
     }
 
     void emitWord(size_t from, size_t to) {

@@ -6,7 +6,9 @@
 // dashes, numbers, contractions, unicode, brackets, ellipses, slashes; made by
 // tools/oracles/make_inst3d_eval_goldens.py). Not reproduced: the lexer's abbreviation list ("mr.",
 // "e.g.", "p.m."; a period after a word is always split off here), URLs, e-mail addresses, SGML tags,
-// HTML entities, and the rarer apostrophe words ("y'all", "rock'n'roll", "'tis").
+// HTML entities, the rarer apostrophe words ("y'all", "rock'n'roll", "'tis"), and some words glued to
+// numbers without a space ("3.510-20"). On 3000 random strings of caption words and symbols, glued
+// together as often as spaced, 20 still differ (0.7%), all of that last kind.
 #pragma once
 #include <string>
 

@@ -14,13 +14,14 @@
 
 #include "core/cli/command.h"
 #include "core/common/file_util.h"
+#include "core/data/datasets.h"  // sqa3dQuestionType
 #include "core/eval/answer_metrics.h"
 #include "core/eval/box_metrics.h"
 #include "core/eval/caption_metrics.h"
 #include "core/eval/meteor.h"
 #include "core/eval/ptb_tokenizer.h"
 #include "core/eval/scan2cap.h"
-#include "core/eval/score_command.h"
+#include "core/cli/score_command.h"
 #include "support/test_support.h"
 
 using namespace inst3d;
@@ -330,7 +331,7 @@ void TestEvalMetrics::answerMatchScanQaAndSqa3d() {
     QCOMPARE(sqa3dQuestionType("Can I sit?"), 3);
     QCOMPARE(sqa3dQuestionType("Which way?"), 4);
     QCOMPARE(sqa3dQuestionType("Where is it?"), 5);
-    Sqa3dSummary s = summarizeSqa3d({{"a", 1, 1}, {"b", 0, 1}}, {0, 0});
+    Sqa3dSummary s = summarizeSqa3d({{"a", 1, 1, {}}, {"b", 0, 1, {}}}, {0, 0});
     QCOMPARE(s.em, 0.5);
     QCOMPARE(s.emType[0], 1 / (1e-10 + 1 + 1));
     QCOMPARE(s.emType[3], 0.0);

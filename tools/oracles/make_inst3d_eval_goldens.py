@@ -296,7 +296,8 @@ PTB_STRINGS = [
     # sentence punctuation and case
     "Is it here?", "Really?!", "Yes!!!", "a, b; c: d", "UPPER lower MiXeD", "It is white. It is tall.",
     "the TV's remote", "", "   padded   ", "tab\tseparated", "double  spaced", "sos this is a chair . eos",
-    "x , y", "what ? ! .",
+    "x , y", "what ? ! .", "it is a.", "the letter x. next", "a...", "3.5m long", "it's 5pm", "-10-20",
+    "wooden?is", "TV!I'm here", "they'd\u00dcber", "10-20don't",
 ]
 
 
