@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/common/error.h"  // UsageError
+
 namespace inst3d {
 
 struct Command {
@@ -56,11 +58,6 @@ private:
     std::map<std::string, std::string> values_;
     std::vector<std::string> overrides_;
     bool allowOverrides_ = false;
-};
-
-class UsageError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 // Dispatches `inst3d [--help|--version] VERB ARGS...`. With no verb, runs the default verb

@@ -1,14 +1,15 @@
-// Verbs of the core library: `synth` (the synthetic ScanNet world) and `info` (scene summary).
+// Verbs of the core library: `synth` (the synthetic ScanNet world) and `info` (scene summary) here;
+// the others (score, score-predictions, segment, convert-weights, export-features) have their own files.
 #include <iostream>
 
 #include "core/cli/command.h"
 #include "core/cli/convert_weights.h"
 #include "core/cli/export_features.h"
 #include "core/cli/info.h"
+#include "core/cli/score_command.h"
+#include "core/cli/segment_command.h"
 #include "core/config/config.h"
-#include "core/eval/score_command.h"
 #include "core/io/scene_loader.h"
-#include "core/proposals/segment_command.h"
 #include "core/synth/synth.h"
 #include "core/synth/verify.h"
 

@@ -18,6 +18,13 @@ private:
     std::string problem_;
 };
 
+// A bad command line (exit code 2). Here rather than in core/cli so that a library can reject a bad
+// option value (e.g. parseQaEvaluator) without including the verb layer.
+class UsageError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] inline void fail(const std::string& path, const std::string& problem) { throw Error(path, problem); }
 
 }  // namespace inst3d

@@ -1,9 +1,11 @@
 #include "core/data/datasets.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "core/common/error.h"
+#include "core/common/py_text.h"
 #include "core/data/csv.h"
 #include "core/data/json_fields.h"
 #include "core/io/label_map.h"
@@ -132,6 +134,26 @@ void readSqaPose(const Fields& f, const json& a, const std::string& w, Sqa3dEntr
 }
 
 }  // namespace
+
+int sqa3dQuestionType(const std::string& question) {
+    // get_sqa_question_type(): prefix tests on the left-stripped question (so "island..." is "is").
+    size_t i = 0;
+    while (i < question.size()) {
+        size_t w = pytext::spaceLength(question, i);
+        if (!w) break;
+        i += w;
+    }
+    std::string q;
+    for (size_t k = i; k < question.size() && q.size() < 5; ++k)
+        q += static_cast<char>(std::tolower(static_cast<unsigned char>(question[k])));
+    auto starts = [&](const char* p) { return q.rfind(p, 0) == 0; };
+    if (starts("what")) return 0;
+    if (starts("is")) return 1;
+    if (starts("how")) return 2;
+    if (starts("can")) return 3;
+    if (starts("which")) return 4;
+    return 5;
+}
 
 std::vector<Sqa3dEntry> readSqa3d(const std::string& questionsPath, const std::string& annotationsPath) {
     std::map<long long, SqaQuestion> questions = readSqaQuestions(questionsPath);

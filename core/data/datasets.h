@@ -67,6 +67,10 @@ struct Sqa3dEntry {
 // (or a duplicated question id) is an error naming the file and the question id.
 std::vector<Sqa3dEntry> readSqa3d(const std::string& questionsPath, const std::string& annotationsPath);
 
+// SQA3D sqa_type from the question's first letters: what 0, is 1, how 2, can 3, which 4, other 5
+// (get_sqa_question_type of the evaluators; the instruction samples carry it too, hence here).
+int sqa3dQuestionType(const std::string& question);
+
 // A row of nr3d.csv or sr3d.csv (the columns one file lacks stay empty).
 struct ReferIt3DEntry {
     std::string sceneId;  // scan_id

@@ -9,9 +9,9 @@
 #include "core/common/file_util.h"
 #include "core/config/config.h"
 #include "core/data/answer_parser.h"
+#include "core/data/datasets.h"  // sqa3dQuestionType
 #include "core/data/json_fields.h"
 #include "core/data/proposal_matching.h"
-#include "core/eval/answer_metrics.h"
 
 namespace inst3d {
 namespace {

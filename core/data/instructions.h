@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/data/datasets.h"
-#include "core/eval/box_metrics.h"
+#include "core/geometry/boxes.h"
 
 namespace inst3d {
 

@@ -1,7 +1,7 @@
 #include "core/data/json_fields.h"
 
 #include "core/common/error.h"
-#include "core/common/file_util.h"
+#include "core/io/json_file.h"
 
 namespace inst3d::datajson {
 namespace {
@@ -17,13 +17,7 @@ bool digits(const std::string& s) {
 
 void Fields::bad(const std::string& where, const std::string& problem) const { fail(path_, where + ": " + problem); }
 
-json Fields::parseFile() const {
-    try {
-        return json::parse(readTextFile(path_));
-    } catch (const json::parse_error& e) {
-        fail(path_, std::string("invalid JSON: ") + e.what());
-    }
-}
+json Fields::parseFile() const { return parseJsonFile<json>(path_); }
 
 const json& Fields::array(const json& doc, const std::string& where) const {
     if (!doc.is_array()) bad(where.empty() ? "top level" : where, "expected an array");

@@ -14,7 +14,7 @@ public:
     explicit Fields(std::string path) : path_(std::move(path)) {}
     const std::string& path() const { return path_; }
 
-    json parseFile() const;  // the whole file; invalid JSON names the file
+    json parseFile() const;  // the whole file; malformed JSON names the file (core/io/json_file.h)
     const json& array(const json& doc, const std::string& where) const;
     const json* find(const json& obj, const char* key, const std::string& where) const;  // null when absent
     const json& get(const json& obj, const char* key, const std::string& where) const;

@@ -1,4 +1,4 @@
-// Proposal-to-GT matching by axis-aligned IoU (core/eval boxIoU) and the training labels that
+// Proposal-to-GT matching by axis-aligned IoU (core/geometry/boxes.h boxIoU) and the training labels that
 // Chat-Scene's preprocess/prepare_*_annos.py derive from it (Inst3D runs the same scripts with
 // train_iou_thres 0.75). Boxes are the "locs" rows of the attribute files: index = proposal rank for
 // proposals, segGroup order for GT (the scripts index GT boxes by object_id, assuming objectId ==
@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-#include "core/eval/box_metrics.h"
+#include "core/geometry/boxes.h"
 
 namespace inst3d {
 

@@ -6,8 +6,8 @@
 #include <cctype>
 #include <utility>
 
-#include "core/cli/command.h"
-#include "core/eval/py_text.h"
+#include "core/common/error.h"
+#include "core/common/py_text.h"
 
 namespace inst3d {
 namespace {
@@ -271,26 +271,6 @@ QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std
 QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references,
                            QaEvaluator evaluator) {
     return scoreQaItem(prediction, references, true, evaluator);
-}
-
-int sqa3dQuestionType(const std::string& question) {
-    // get_sqa_question_type(): prefix tests on the left-stripped question (so "island..." is "is").
-    size_t i = 0;
-    while (i < question.size()) {
-        size_t w = pytext::spaceLength(question, i);
-        if (!w) break;
-        i += w;
-    }
-    std::string q;
-    for (size_t k = i; k < question.size() && q.size() < 5; ++k)
-        q += static_cast<char>(std::tolower(static_cast<unsigned char>(question[k])));
-    auto starts = [&](const char* p) { return q.rfind(p, 0) == 0; };
-    if (starts("what")) return 0;
-    if (starts("is")) return 1;
-    if (starts("how")) return 2;
-    if (starts("can")) return 3;
-    if (starts("which")) return 4;
-    return 5;
 }
 
 Sqa3dSummary summarizeSqa3d(const std::vector<QaItemScore>& items, const std::vector<int>& types) {

@@ -52,8 +52,7 @@ QaItemScore scoreScanQaItem(const std::string& prediction, const std::vector<std
 QaItemScore scoreSqa3dItem(const std::string& prediction, const std::vector<std::string>& references,
                            QaEvaluator evaluator = QaEvaluator::Inst3D);
 
-// SQA3D sqa_type from the question's first letters: what 0, is 1, how 2, can 3, which 4, other 5.
-int sqa3dQuestionType(const std::string& question);
+// sqa3dQuestionType (the sqa_type of the types below): core/data/datasets.h.
 
 struct Sqa3dSummary {
     double em = 0, emRefined = 0;

@@ -1,4 +1,4 @@
-// Grounding metrics as the official evaluators compute them: axis-aligned 3D IoU (ScanRefer's
+// Grounding metrics as the official evaluators compute them, on the 3D IoU of core/geometry/boxes.h (ScanRefer's
 // box3d_iou, as copied into Chat-Scene utils/box_utils.py), ScanRefer Acc@0.25/0.5 with its
 // unique/multiple split, and Multi3DRefer F1@0.25/0.5 (M3DRef-CLIP multi3drefer_evaluator.py,
 // same algorithm in Chat-Scene utils/eval.py).
@@ -8,17 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/geometry/boxes.h"  // EvalBox, boxIoU
+
 namespace inst3d {
-
-// A box as the evaluators store it: center and size (the "locs" rows [cx, cy, cz, sx, sy, sz]).
-struct EvalBox {
-    std::array<double, 3> center{};
-    std::array<double, 3> size{};
-};
-
-// IoU of two axis-aligned boxes in float64: corners at center -/+ size/2, volumes from the corner
-// differences, inter / (vol1 + vol2 - inter + 1e-8).
-double boxIoU(const EvalBox& a, const EvalBox& b);
 
 // ---- ScanRefer ----------------------------------------------------------------------------------
 

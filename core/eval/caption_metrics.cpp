@@ -10,7 +10,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "core/eval/py_text.h"
+#include "core/common/py_text.h"
 
 namespace inst3d {
 namespace {

@@ -10,12 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "core/cli/command.h"
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/data/answer_parser.h"
@@ -26,6 +23,7 @@
 #include "core/eval/caption_report.h"
 #include "core/eval/meteor.h"
 #include "core/eval/scan2cap.h"
+#include "core/io/json_file.h"
 #include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
 #include "core/io/torch_pickle.h"
@@ -34,14 +32,6 @@ namespace inst3d {
 namespace {
 
 using ojson = nlohmann::ordered_json;
-
-ojson parseJsonFile(const std::string& path) {
-    try {
-        return ojson::parse(readTextFile(path));
-    } catch (const ojson::parse_error& e) {
-        fail(path, std::string("invalid JSON: ") + e.what());
-    }
-}
 
 std::string rowAt(size_t i) { return "[" + std::to_string(i) + "]"; }
 
@@ -94,7 +84,7 @@ EvalBox boxValue(const std::string& path, const ojson& v, const std::string& whe
 // {scene_id: {index: box}}; the indices of a scene must be 0..n-1 (proposal rank / object id).
 using SceneBoxMap = std::map<std::string, std::vector<EvalBox>>;
 SceneBoxMap readJsonBoxFile(const std::string& path) {
-    ojson in = parseJsonFile(path);
+    ojson in = parseJsonFile<ojson>(path);
     if (!in.is_object()) fail(path, "top level: expected an object {scene_id: {index: box}}");
     SceneBoxMap out;
     for (const auto& [scene, boxes] : in.items()) {
@@ -497,70 +487,15 @@ const std::map<std::string, Scorer>& scorers() {
 
 const char* const kBenchmarks = "scanrefer multi3drefer scan2cap scanqa sqa3d nr3d sr3d";
 
-int runScorePredictions(const std::vector<std::string>& argv) {
-    ArgParser args("inst3d score-predictions",
-                   "Scores a benchmark prediction file (rows: scene_id, gt_id, pred_id, qid, pred, ref_captions,\n"
-                   "type_info) as Chat-Scene's evaluators do and prints the benchmark's table (percent).\n"
-                   "  scanrefer, multi3drefer: need --proposals and one of --gt-boxes / --scans; ScanRefer's\n"
-                   "    unique/multiple comes from type_info (0/1) unless --scanrefer-annotations is given.\n"
-                   "  scan2cap: needs --proposals, a GT source and --corpus; m@0.25 and m@0.5 over every corpus\n"
-                   "    key (candidate \"sos <pred> eos\" when IoU(pred_id proposal, gt_id box) >= k, else\n"
-                   "    \"sos eos\"), PTB-tokenized; BLEU-1..4, METEOR, ROUGE-L, CIDEr.\n"
-                   "  nr3d, sr3d: GT-object setting, hit iff the first <OBJ###> in pred equals gt_id; type_info\n"
-                   "    easy_dep | easy_indep | hard_dep | hard_indep.\n"
-                   "  scanqa, sqa3d: EM@1 and refined EM against ref_captions (sqa3d: per type_info 0..5), then\n"
-                   "    BLEU-1..4, METEOR, ROUGE-L, CIDEr of the cleaned answers; --evaluator picks Inst3D-LMM's\n"
-                   "    rules (default: ScanQA references cleaned too) or Chat-Scene's (raw ScanQA references,\n"
-                   "    an answer that cleans to \"\" never matches). METEOR needs java and pycocoevalcap's jar.\n"
-                   "Row layouts: docs/formats.md, \"Benchmark prediction files\".");
-    args.option("benchmark", "B", "scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d")
-        .option("pred", "PRED.json", "the prediction rows (a JSON array)")
-        .option("proposals", "BOXES", "{scene_id: {proposal_index: {center, size}}} JSON, or a Chat-Scene attributes .pt (locs [n, 6])")
-        .option("gt-boxes", "BOXES", "GT boxes in either layout (scannet_<split>_attributes.pt), index = object id")
-        .option("scans", "DIR", "ScanNet scene folders DIR/<scene_id> to take GT boxes from")
-        .option("corpus", "CORPUS.json", "scan2cap references {\"scene|objid\": [\"sos ... eos\"]} (scan2cap_val_corpus.json)")
-        .option("scanrefer-annotations", "JSON", "ScanRefer_filtered(_val).json: unique/multiple by the ScanRefer rule")
-        .option("label-map", "TSV", "scannetv2-labels.combined.tsv for that rule (default: found next to the annotations)")
-        .option("evaluator", "E", "scanqa, sqa3d: inst3d (default, Inst3D-LMM's utils/eval.py) | chat-scene")
-        .option("output", "OUT.json", "also write the scores as JSON");
-    if (!args.parse(argv)) return 0;
-    for (const char* required : {"benchmark", "pred"})
-        if (!args.has(required)) throw UsageError(std::string("--") + required + " is required (see inst3d score-predictions --help)");
-    ScorePredictionsOptions o;
-    o.benchmark = args.get("benchmark");
-    o.predPath = args.get("pred");
-    auto optional = [&](const char* name, std::string& into) { if (args.has(name)) into = args.get(name); };
-    optional("proposals", o.proposalsPath);
-    optional("gt-boxes", o.gtBoxesPath);
-    optional("scans", o.scansDir);
-    optional("corpus", o.corpusPath);
-    optional("scanrefer-annotations", o.scanReferAnnotationsPath);
-    optional("label-map", o.labelMapPath);
-    if (args.has("evaluator")) o.qaEvaluator = parseQaEvaluator(args.get("evaluator"), "--evaluator");
-    ScorePredictionsResult r = scorePredictions(o);
-    std::cout << r.table;
-    if (args.has("output")) {
-        writeFileAtomic(args.get("output"), r.json + "\n");
-        std::cout << "wrote " << args.get("output") << "\n";
-    }
-    return 0;
-}
-
 }  // namespace
 
 ScorePredictionsResult scorePredictions(const ScorePredictionsOptions& o) {
     auto it = scorers().find(o.benchmark);
     if (it == scorers().end())
         throw UsageError("--benchmark must be one of " + std::string(kBenchmarks) + " (got \"" + o.benchmark + "\")");
-    ojson rows = parseJsonFile(o.predPath);
+    ojson rows = parseJsonFile<ojson>(o.predPath);
     if (!rows.is_array()) fail(o.predPath, "top level: expected an array of prediction rows");
     return it->second(o, rows);
-}
-
-void registerScorePredictionsCommand(CommandRegistry& registry) {
-    registry.add({"score-predictions",
-                  "score a benchmark prediction file (scanrefer, multi3drefer, scan2cap, scanqa, sqa3d, nr3d, sr3d)",
-                  runScorePredictions});
 }
 
 }  // namespace inst3d

@@ -1,4 +1,4 @@
-// `inst3d score-predictions --benchmark B --pred PRED.json ...`: scores a whole benchmark prediction
+// What `inst3d score-predictions --benchmark B --pred PRED.json ...` (core/cli) does: scores a whole benchmark prediction
 // file (the rows the evaluation loop writes, Chat-Scene's layout: scene_id, gt_id, pred_id, qid, pred,
 // ref_captions, type_info) against proposal and GT boxes (and for Scan2Cap the reference corpus), as
 // Inst3D-LMM's / Chat-Scene's utils/eval.py do, and prints the benchmark's table. Row and box layouts:
@@ -9,8 +9,6 @@
 #include "core/eval/answer_metrics.h"
 
 namespace inst3d {
-
-class CommandRegistry;
 
 struct ScorePredictionsOptions {
     std::string benchmark;      // scanrefer | multi3drefer | scan2cap | scanqa | sqa3d | nr3d | sr3d
@@ -36,8 +34,5 @@ struct ScorePredictionsResult {
 
 // Throws inst3d::Error naming the file (and row) at fault.
 ScorePredictionsResult scorePredictions(const ScorePredictionsOptions& options);
-
-// Adds `score-predictions` to the registry (called by registerEvalCommands).
-void registerScorePredictionsCommand(CommandRegistry& registry);
 
 }  // namespace inst3d

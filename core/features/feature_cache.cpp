@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/common/sha256.h"
+#include "core/io/json_file.h"
 #include "core/io/safetensors.h"
 
 namespace inst3d {
@@ -139,12 +140,7 @@ public:
     }
 
     json metaArray(const std::string& key, size_t n) const {
-        json j;
-        try {
-            j = json::parse(meta(key));
-        } catch (const json::exception&) {
-            fail(path_, "metadata '" + key + "' is not JSON");
-        }
+        const json j = parseJsonText(meta(key), path_, "metadata '" + key + "'");
         if (!j.is_array() || j.size() != n) fail(path_, "metadata '" + key + "' is not an array of " + std::to_string(n));
         return j;
     }

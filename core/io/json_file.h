@@ -2,6 +2,7 @@
 // reader goes through these, so the wording and the file name are never forgotten.
 #pragma once
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -10,12 +11,14 @@
 
 namespace inst3d {
 
+// `what` names the text when it is part of a file rather than the whole of it ("malformed
+// safetensors header: ..."); a view, so that a header inside a mapped file is parsed without a copy.
 template <typename Json = nlohmann::json>
-Json parseJsonText(const std::string& text, const std::string& path) {
+Json parseJsonText(std::string_view text, const std::string& path, const std::string& what = "JSON") {
     try {
         return Json::parse(text);
     } catch (const nlohmann::json::exception& e) {
-        fail(path, std::string("malformed JSON: ") + e.what());
+        fail(path, "malformed " + what + ": " + e.what());
     }
 }
 
@@ -26,7 +29,7 @@ Json parseJsonFile(const std::string& path) {
 
 // The text as a JSON object; anything else: "<path>: <what> is not a JSON object".
 template <typename Json = nlohmann::json>
-Json parseJsonObject(const std::string& text, const std::string& path, const std::string& what) {
+Json parseJsonObject(std::string_view text, const std::string& path, const std::string& what) {
     Json j = parseJsonText<Json>(text, path);
     if (!j.is_object()) fail(path, what + " is not a JSON object");
     return j;

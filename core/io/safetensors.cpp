@@ -1,10 +1,12 @@
 #include "core/io/safetensors.h"
 
 #include <cstring>
+#include <string_view>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
 
 namespace inst3d {
 
@@ -46,12 +48,8 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(s
     uint64_t headerLen = 0;
     std::memcpy(&headerLen, file_->data(), 8);
     if (headerLen > size - 8) fail(path, "header length " + std::to_string(headerLen) + " exceeds the file size (truncated?)");
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(file_->data() + 8, file_->data() + 8 + headerLen);
-    } catch (const nlohmann::json::exception& e) {
-        fail(path, std::string("malformed safetensors header: ") + e.what());
-    }
+    const std::string_view headerText(reinterpret_cast<const char*>(file_->data()) + 8, headerLen);
+    const nlohmann::json header = parseJsonText(headerText, path, "safetensors header");
     if (!header.is_object()) fail(path, "safetensors header is not a JSON object");
     dataStart_ = file_->data() + 8 + headerLen;
     const uint64_t dataSize = size - 8 - headerLen;

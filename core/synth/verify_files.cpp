@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/common/file_util.h"
+#include "core/io/json_file.h"
 #include "core/io/scene_loader.h"
 #include "core/synth/lang_text.h"
 #include "core/synth/verify.h"
@@ -78,9 +79,9 @@ struct Checker {
         std::string path = joinPath(outDir, rel);
         if (!fileExists(path)) return fail(rel, "file", "missing"), false;
         try {
-            out = json::parse(readTextFile(path));
-        } catch (const std::exception& e) {
-            return fail(rel, "file", std::string("not valid JSON: ") + e.what()), false;
+            out = parseJsonFile(path);
+        } catch (const Error& e) {
+            return fail(rel, "file", e.problem()), false;
         }
         return true;
     }
@@ -433,7 +434,12 @@ std::set<std::string> referencedScenes(const std::string& outDir) {
                                 "SQA3D/v1_balanced_questions_" + std::string(split) + "_scannetv2.json"}) {
             std::string path = joinPath(outDir, rel);
             if (!fileExists(path)) continue;
-            json j = json::parse(readTextFile(path), nullptr, false);
+            json j;
+            try {
+                j = parseJsonFile(path);
+            } catch (const Error&) {
+                continue;  // a malformed file is reported by the annotation checks (load)
+            }
             collect(j.is_object() && j.contains("questions") ? j["questions"] : j);
         }
     }

@@ -20,6 +20,7 @@
 #include "core/data/datasets.h"
 #include "core/data/instructions.h"
 #include "core/data/proposal_matching.h"
+#include "core/eval/box_metrics.h"  // isZeroTargetType
 #include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
 #include "core/synth/synth.h"
@@ -251,7 +252,7 @@ void TestDatasets::malformedFilesNameFileAndEntry() {
     QVERIFY2(contains(e, p) && contains(e, "[1].object_id"), e.c_str());
     p = file("trunc.json", "[{\"scene_id\":");
     e = errorOf([&] { readMulti3DRefer(p); });
-    QVERIFY2(contains(e, p) && contains(e, "invalid JSON"), e.c_str());
+    QVERIFY2(contains(e, p) && contains(e, "malformed JSON"), e.c_str());
     p = file("m3d.json", R"([{"scene_id":"s","object_name":"c","ann_id":0,"description":"d","object_ids":[],"eval_type":"mt"}])");
     e = errorOf([&] { readMulti3DRefer(p); });
     QVERIFY2(contains(e, p) && contains(e, "[0]"), e.c_str());

@@ -20,7 +20,7 @@
 #include "core/data/datasets.h"
 #include "core/data/proposal_matching.h"
 #include "core/eval/meteor.h"
-#include "core/eval/score_command.h"
+#include "core/cli/score_command.h"
 #include "core/eval/score_predictions.h"
 #include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
@@ -375,7 +375,7 @@ void TestScorePredictions::scan2capAsInst3dEvaluator() {
 void TestScorePredictions::malformedFilesNameTheFile() {
     test::writeBytes(path("broken.json"), "[{\"scene_id\": ");
     std::string e = errorOf([&] { scorePredictions(grounding("scanrefer", path("broken.json"), gtPath_)); });
-    QVERIFY2(e.find(path("broken.json")) != std::string::npos && e.find("invalid JSON") != std::string::npos, e.c_str());
+    QVERIFY2(e.find(path("broken.json")) != std::string::npos && e.find("malformed JSON") != std::string::npos, e.c_str());
 
     json rows = scanReferRows();
     rows[1].erase("gt_id");
@@ -482,7 +482,7 @@ void TestScorePredictions::scan2capBadInput() {
     test::writeBytes(path("s2c_broken.json"), "[{\"gt_id\": ");
     o.predPath = path("s2c_broken.json");
     e = errorOf([&] { scorePredictions(o); });
-    QVERIFY2(e.find(o.predPath) != std::string::npos && e.find("invalid JSON") != std::string::npos, e.c_str());
+    QVERIFY2(e.find(o.predPath) != std::string::npos && e.find("malformed JSON") != std::string::npos, e.c_str());
     std::string out, err;
     int rc = test::runInst3d({"score-predictions", "--benchmark", "scan2cap", "--pred", path("s2c_bad.json"), "--proposals",
                               path("props.json"), "--gt-boxes", path("gt.json")},

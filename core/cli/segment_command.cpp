@@ -1,4 +1,4 @@
-#include "core/proposals/segment_command.h"
+#include "core/cli/segment_command.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,11 +1,10 @@
 // `inst3d score --task captions|boxes|multi3drefer|scan2cap|scanqa --input IN.json --output OUT.json`.
 // JSON shapes are those of issue 4 (see docs/formats.md, "Scoring cases"); every problem names the file.
-#include "core/eval/score_command.h"
+#include "core/cli/score_command.h"
 
 #include <functional>
 #include <iostream>
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "core/cli/command.h"
 #include "core/common/error.h"
@@ -16,7 +15,7 @@
 #include "core/eval/caption_report.h"
 #include "core/eval/meteor.h"
 #include "core/eval/scan2cap.h"
-#include "core/eval/score_predictions.h"
+#include "core/io/json_file.h"
 
 namespace inst3d {
 namespace {
@@ -28,13 +27,7 @@ class Reader {
 public:
     explicit Reader(std::string path) : path_(std::move(path)) {}
 
-    ojson parse() const {
-        try {
-            return ojson::parse(readTextFile(path_));
-        } catch (const ojson::parse_error& e) {
-            fail(path_, std::string("invalid JSON: ") + e.what());
-        }
-    }
+    ojson parse() const { return parseJsonFile<ojson>(path_); }
     const ojson& field(const ojson& obj, const char* key, const std::string& where) const {
         if (!obj.is_object()) fail(path_, where + ": expected an object");
         auto it = obj.find(key);
