@@ -5,12 +5,12 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/cli/command.h"
 #include "core/common/file_util.h"
 #include "core/eval/caption_metrics.h"
 
@@ -59,15 +59,18 @@ double bestSeconds(int runs, F&& f) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    size_t items = 10000, refs = 5;
-    int runs = 5;
-    std::string corpusOut;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--items")) items = std::stoul(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--write-corpus")) corpusOut = argv[i + 1];
-    }
+// The benchmark proper; argv parsing is runProgram's and ArgParser's, as for the verbs.
+static int runBench(const std::vector<std::string>& argv) {
+    ArgParser args("inst3d_bench_captions",
+                   "Times BLEU-1..4, ROUGE-L and CIDEr-D on a synthetic corpus (best of --runs).");
+    args.option("items", "N", "captions in the corpus", "10000")
+        .option("runs", "K", "timed runs per metric", "5")
+        .option("write-corpus", "FILE", "also write the corpus as `inst3d score --task captions` input");
+    if (!args.parse(argv)) return 0;
+    const size_t items = static_cast<size_t>(args.getInt("items")), refs = 5;
+    const int runs = args.getInt("runs");
+    const std::string corpusOut = args.get("write-corpus");
+    if (runs < 1) throw UsageError("--runs must be >= 1");
     std::vector<CaptionItem> corpus = makeCorpus(items, refs, 2025);
     if (!corpusOut.empty()) {
         nlohmann::ordered_json j, list = nlohmann::ordered_json::array();
@@ -94,3 +97,5 @@ int main(int argc, char** argv) {
     std::printf("%-10s %10.3f\n", "all three", tAll);
     return 0;
 }
+
+int main(int argc, char** argv) { return runProgram("inst3d_bench_captions", argc, argv, runBench); }

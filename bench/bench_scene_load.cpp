@@ -8,10 +8,10 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "core/cli/command.h"
 #include "core/common/file_util.h"
 #include "core/io/ply.h"
 #include "core/io/scannet_json.h"
@@ -65,18 +65,18 @@ static void writeBenchScene(const std::string& dir, size_t side) {
     writeAggregation(joinPath(dir, id + ".aggregation.json"), a);
 }
 
-int main(int argc, char** argv) {
-    if (argc < 2 || !std::strcmp(argv[1], "--help")) {
-        std::printf("usage: %s DIR [--vertices N] [--runs K]\n", argv[0]);
-        return argc < 2 ? 2 : 0;
-    }
-    std::string dir = argv[1];
-    size_t vertices = 1000000;
-    int runs = 5;
-    for (int i = 2; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--vertices")) vertices = std::stoul(argv[i + 1]);
-        if (!std::strcmp(argv[i], "--runs")) runs = std::stoi(argv[i + 1]);
-    }
+// The benchmark proper; argv parsing is runProgram's and ArgParser's, as for the verbs.
+static int runBench(const std::vector<std::string>& argv) {
+    ArgParser args("inst3d_bench_scene_load",
+                   "Writes (first run) and then loads a ScanNet scene of N vertices; median of K runs, peak memory.");
+    args.positional("DIR", "where the benchmark scene is written and read")
+        .option("vertices", "N", "vertices of the scene written", "1000000")
+        .option("runs", "K", "timed loads", "5");
+    if (!args.parse(argv)) return 0;
+    const std::string dir = args.get("DIR");
+    const size_t vertices = static_cast<size_t>(args.getInt("vertices"));
+    const int runs = args.getInt("runs");
+    if (runs < 1) throw UsageError("--runs must be >= 1");
     size_t side = static_cast<size_t>(std::sqrt(static_cast<double>(vertices)));
     if (!fileExists(joinPath(dir, "scene9999_00_vh_clean_2.ply"))) {
         // Written in its own process so the peak memory of the measuring run is only the loading.
@@ -107,3 +107,5 @@ int main(int argc, char** argv) {
                 rssBefore / 1024.0, dataMb);
     return 0;
 }
+
+int main(int argc, char** argv) { return runProgram("inst3d_bench_scene_load", argc, argv, runBench); }

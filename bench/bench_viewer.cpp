@@ -34,6 +34,7 @@
 #include <vtkRenderWindow.h>
 #include <vtkRenderer.h>
 
+#include "core/cli/command.h"
 #include "core/config/config.h"
 #include "render/scene_colors.h"
 #include "render/scene_lod.h"
@@ -222,38 +223,40 @@ void benchDemoFirstFrame() {
     std::fflush(stdout);
 }
 
-std::vector<long> parseList(const char* text) {
+std::vector<long> parseList(const std::string& text) {
     std::vector<long> out;
-    for (const QString& part : QString(text).split(',', Qt::SkipEmptyParts)) out.push_back(part.toLong());
+    for (const QString& part : QString::fromStdString(text).split(',', Qt::SkipEmptyParts)) out.push_back(part.toLong());
     return out;
 }
 
-Options parseOptions(int argc, char** argv) {
+// Options from the command line (ArgParser, as the verbs); the defaults are the Options ones.
+Options parseOptions(const std::vector<std::string>& argv, bool& help) {
     Options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        const bool hasValue = i + 1 < argc;
-        if (a == "--points" && hasValue) o.points = parseList(argv[++i]);
-        else if (a == "--frames" && hasValue) o.frames = std::atoi(argv[++i]);
-        else if (a == "--lod-points" && hasValue) o.lodPoints = size_t(std::atol(argv[++i])), o.adaptiveLod = false;
-        else if (a == "--size" && hasValue) std::sscanf(argv[++i], "%dx%d", &o.width, &o.height);
-        else if (a == "--point-size" && hasValue) o.pointSize = std::atof(argv[++i]);
-        else if (a == "--full-res-motion") o.reducedMotion = false;
-        else if (a == "--skip-plain-vtk") o.plainVtk = false;
-        else if (a == "--skip-demo") o.demo = false;
-        else {
-            std::fprintf(stderr, "usage: inst3d_bench_viewer [--points N,M] [--frames F] [--lod-points P] [--point-size PX] [--size WxH] "
-                                 "[--full-res-motion] [--skip-plain-vtk] [--skip-demo]\n");
-            std::exit(2);
-        }
-    }
+    ArgParser args("inst3d_bench_viewer", "Frame rates of the 3D view with and without level of detail, and the\n"
+                                          "time to the first frame of the demo scene (needs an X server).");
+    args.option("points", "N,M", "random clouds to draw", "1000000,5000000")
+        .option("frames", "F", "rotated frames per measurement", std::to_string(o.frames))
+        .option("lod-points", "P", "fix the LOD sample at P points (0: no LOD) instead of adapting it")
+        .option("point-size", "PX", "point size", "3")
+        .option("size", "WxH", "view size", "1280x800")
+        .flag("full-res-motion", "render motion frames at full resolution")
+        .flag("skip-plain-vtk", "skip the plain vtkRenderWindow peer")
+        .flag("skip-demo", "skip the demo scene's time to first frame");
+    help = !args.parse(argv);
+    if (help) return o;
+    o.points = parseList(args.get("points"));
+    o.frames = args.getInt("frames");
+    if (args.has("lod-points")) o.lodPoints = size_t(args.getInt("lod-points")), o.adaptiveLod = false;
+    o.pointSize = args.getDouble("point-size");
+    if (std::sscanf(args.get("size").c_str(), "%dx%d", &o.width, &o.height) != 2)
+        throw UsageError("--size expects WxH, got '" + args.get("size") + "'");
+    o.reducedMotion = !args.has("full-res-motion");
+    o.plainVtk = !args.has("skip-plain-vtk");
+    o.demo = !args.has("skip-demo");
     return o;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-    const Options options = parseOptions(argc, argv);
+int runBench(int argc, char** argv, const Options& options) {
     // Never read or write the user's viewer settings (window layout, theme) from a benchmark.
     qputenv("INST3D_SETTINGS", QDir::temp().filePath("inst3d_bench_viewer.ini").toUtf8());
     qputenv("QT_QPA_PLATFORM", "xcb");
@@ -264,4 +267,14 @@ int main(int argc, char** argv) {
         if (options.plainVtk) benchPlainVtk(n, options);
     }
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    return runProgram("inst3d_bench_viewer", argc, argv, [&](const std::vector<std::string>& args) {
+        bool help = false;
+        const Options options = parseOptions(args, help);
+        return help ? 0 : runBench(argc, argv, options);
+    });
 }

@@ -79,8 +79,9 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
             values_[name] = value;
             continue;
         }
-        if (allowOverrides_ && a.find('=') != std::string::npos && a.find('/') == std::string::npos &&
-            a.find('=') > 0) {
+        // key=value: a key has no '/' (so a positional path containing '=' stays a path); the value may.
+        if (allowOverrides_ && a.find('=') != std::string::npos && a.find('=') > 0 &&
+            a.substr(0, a.find('=')).find('/') == std::string::npos) {
             overrides_.push_back(a);
             continue;
         }
@@ -208,8 +209,24 @@ static std::string topLevelHelp(const CommandRegistry& registry) {
     return out;
 }
 
-int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string&) {
+// The exit code of `body`, with errors printed as "<program>: ..." (usage 2, cancelled 130, other 1).
+static int exitCodeOf(const std::string& program, const std::function<int()>& body) {
     try {
+        return body();
+    } catch (const UsageError& e) {
+        std::cerr << program << ": " << e.what() << "\n";
+        return 2;
+    } catch (const Cancelled&) {
+        std::cerr << program << ": cancelled\n";
+        return 130;
+    } catch (const std::exception& e) {  // inst3d::Error included
+        std::cerr << program << ": error: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string&) {
+    return exitCodeOf("inst3d", [&] {
         if (!args.empty() && (args[0] == "--help" || args[0] == "-h" || args[0] == "help")) {
             std::cout << topLevelHelp(registry);
             return 0;
@@ -227,19 +244,13 @@ int runCommandLine(const CommandRegistry& registry, const std::vector<std::strin
             return 2;
         }
         return c->run(rest);
-    } catch (const UsageError& e) {
-        std::cerr << "inst3d: " << e.what() << "\n";
-        return 2;
-    } catch (const Cancelled&) {
-        std::cerr << "inst3d: cancelled\n";
-        return 130;
-    } catch (const Error& e) {
-        std::cerr << "inst3d: error: " << e.what() << "\n";
-        return 1;
-    } catch (const std::exception& e) {
-        std::cerr << "inst3d: error: " << e.what() << "\n";
-        return 1;
-    }
+    });
+}
+
+int runProgram(const std::string& program, int argc, char** argv,
+               const std::function<int(const std::vector<std::string>& args)>& run) {
+    const std::vector<std::string> args(argv + std::min(argc, 1), argv + argc);
+    return exitCodeOf(program, [&] { return run(args); });
 }
 
 }  // namespace inst3d

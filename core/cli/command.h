@@ -64,6 +64,11 @@ private:
 // (`view` when the GUI is built, else `info` on the demo scene). Catches Error/UsageError and prints them.
 int runCommandLine(const CommandRegistry& registry, const std::vector<std::string>& args, const std::string& argv0);
 
+// A program that is not a verb (bench/) with a verb's conventions: `run` gets argv[1..] and parses
+// them with its own ArgParser; a UsageError is printed and exits 2, any other error 1.
+int runProgram(const std::string& program, int argc, char** argv,
+               const std::function<int(const std::vector<std::string>& args)>& run);
+
 // Verbs of the core library: synth, info, score, convert-weights.
 void registerCoreCommands(CommandRegistry& registry);
 
