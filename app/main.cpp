@@ -8,6 +8,7 @@
 #include "core/common/error.h"
 #ifdef INST3D_WITH_TORCH
 #include "models/cli/model_commands.h"
+#include "training/cli/train_commands.h"
 #endif
 #ifdef INST3D_WITH_GUI
 #include "ui/ui_commands.h"
@@ -18,6 +19,7 @@ int main(int argc, char** argv) {
     inst3d::registerCoreCommands(registry);
 #ifdef INST3D_WITH_TORCH
     inst3d::registerModelCommands(registry);
+    inst3d::registerTrainingCommands(registry);
 #endif
 #ifdef INST3D_WITH_GUI
     inst3d::registerUiCommands(registry);

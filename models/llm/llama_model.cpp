@@ -88,6 +88,7 @@ struct LlamaModel::Impl {
     std::vector<int64_t> cachedIds;  // the ids behind cache positions [0, size) (batch 1, ids forwards only)
     std::optional<LoraConfig> lora;
     bool trainEmb = false;
+    bool trainBase = false;
 
     // inv_freq[i] = 1 / theta^(2i / hd), fp32 as transformers (legacy `rotary_emb.inv_freq` keys unused).
     void initRope() {
@@ -484,6 +485,18 @@ void LlamaModel::setTrainEmbeddings(bool on) {
 
 bool LlamaModel::trainEmbeddings() const { return impl_->trainEmb; }
 
+void LlamaModel::setTrainBaseWeights(bool on) {
+    Impl& s = *impl_;
+    s.trainBase = on;
+    auto own = [on](torch::Tensor& t) { t = t.detach().clone().requires_grad_(on); };  // loaded weights may view files
+    for (Layer& l : s.layers) {
+        own(l.attnNorm);
+        own(l.mlpNorm);
+        for (auto& [name, p] : l.projs()) own(p->w);
+    }
+    own(s.finalNorm);
+}
+
 std::vector<std::pair<std::string, at::Tensor>> LlamaModel::adapterTensors() const {
     Impl& s = *impl_;
     std::vector<std::pair<std::string, at::Tensor>> out;
@@ -505,6 +518,9 @@ std::vector<std::pair<std::string, at::Tensor>> LlamaModel::adapterTensors() con
 std::vector<at::Tensor> LlamaModel::trainableParameters() const {
     std::vector<at::Tensor> out;
     for (auto& [name, t] : adapterTensors()) out.push_back(t);
+    if (impl_->trainBase)
+        for (auto& [name, t] : namedWeights())
+            if (name != "model.embed_tokens.weight" && name != "lm_head.weight") out.push_back(t);
     return out;
 }
 

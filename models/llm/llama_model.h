@@ -81,7 +81,11 @@ public:
     // Inst3D's train_emb: embed_tokens and lm_head become trainable (copied first; tied stays tied).
     void setTrainEmbeddings(bool on);
     bool trainEmbeddings() const;
-    // What an optimizer should update: LoRA A/B, plus embed_tokens / lm_head with setTrainEmbeddings.
+    // Full fine-tuning: every base weight (norms, projections) becomes trainable too (copied first, as
+    // loaded weights may view read-only files). With LoRA still attached, both train.
+    void setTrainBaseWeights(bool on);
+    // What an optimizer should update: LoRA A/B, plus embed_tokens / lm_head with setTrainEmbeddings, plus
+    // the base weights with setTrainBaseWeights.
     std::vector<at::Tensor> trainableParameters() const;
     // The same tensors (shared, not copies) under PEFT's adapter keys (lora.h), in a fixed order.
     std::vector<std::pair<std::string, at::Tensor>> adapterTensors() const;

@@ -1,0 +1,277 @@
+// `inst3d train`: Inst3D multi-task instruction tuning from a configuration (train_config.h).
+#include <sentencepiece_trainer.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/common/error.h"
+#include "core/common/file_util.h"
+#include "core/cli/command.h"
+#include "training/cli/loss_plot.h"
+#include "training/cli/train_commands.h"
+#include "training/cli/train_config.h"
+#include "models/weights/torch_runtime.h"
+#include "training/inst3d_checkpoint.h"
+
+namespace inst3d {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSpmMinVocab = 64;  // below this SentencePiece cannot hold the byte fallback pieces
+
+DataOptions dataOptions(const Config& c, const std::string& split, const std::string& tags, int maxObjects) {
+    DataOptions o;
+    o.root = c.getString("data.root");
+    o.featuresDir = c.getString("data.features");
+    if (o.root.empty() || o.featuresDir.empty()) throw UsageError("data.root and data.features are required");
+    o.split = split;
+    o.tasks = parseTaskTags(tags);
+    o.maxObjects = maxObjects;
+    o.trainIouThreshold = c.getDouble("data.train_iou_threshold");
+    o.seed = uint64_t(c.getInt("seed"));
+    o.limitScenes = c.getInt("data.limit_scenes");
+    return o;
+}
+
+// A SentencePiece BPE vocabulary (LLaMA's settings: byte fallback, no normalisation) on every text the
+// model will read or write, for a random base LLM.
+std::string trainVocabulary(const Inst3dData& data, const ObjectPrompt& prompt, int vocab, const std::string& dir) {
+    const std::string corpus = joinPath(dir, "vocabulary-corpus.txt");
+    {
+        std::ofstream out(corpus);
+        for (const std::string& s : prompt.segments) out << s << "\n";
+        for (const TaskSample& t : data.samples) out << t.sample.prompt << "\n" << t.sample.caption.value_or("") << "\n";
+    }
+    const std::string prefix = joinPath(dir, "tokenizer");
+    auto status = sentencepiece::SentencePieceTrainer::Train(
+        "--input=" + corpus + " --model_prefix=" + prefix + " --model_type=bpe --vocab_size=" +
+        std::to_string(std::max(vocab, kSpmMinVocab)) +
+        " --byte_fallback=true --hard_vocab_limit=false --normalization_rule_name=identity"
+        " --remove_extra_whitespaces=false --split_digits=true --minloglevel=2");
+    if (!status.ok()) fail(corpus, "SentencePiece training failed: " + status.ToString());
+    fs::remove(corpus);
+    fs::remove(prefix + ".vocab");
+    return prefix + ".model";
+}
+
+// The LLM and tokenizer: a LLaMA folder, or a random LLaMA with a vocabulary trained here.
+void buildLanguageModel(Inst3dStack& st, const Config& c, const Inst3dData& data, const std::string& runDir,
+                        std::string& baseLlmDir, CheckpointInfo& info) {
+    const std::string base = c.getString("llm.base");
+    if (base.empty()) throw UsageError("llm.base is required (a LLaMA / Vicuna folder, or random)");
+    if (base == "random") {
+        st.tokenizer = std::make_unique<LlamaTokenizer>(trainVocabulary(data, st.prompt, c.getInt("llm.random_vocab"), runDir));
+        st.tokenizer->addObjectTokens(st.config.identifierTokens);
+        LlamaConfig lc;
+        lc.vocabSize = st.tokenizer->vocabSize();
+        lc.hiddenSize = st.config.dimLlm;
+        lc.numLayers = c.getInt("llm.random_layers");
+        lc.numHeads = lc.numKvHeads = c.getInt("llm.random_heads");
+        lc.headDim = lc.hiddenSize / lc.numHeads;
+        lc.intermediateSize = c.getInt("llm.random_ffn");
+        lc.maxPositions = 2048;
+        st.llm = LlamaModel::random(lc, LlmDType::F32, uint64_t(c.getInt("seed")));
+        baseLlmDir = joinPath(runDir, "base-llm");
+        saveLlamaFolder(*st.llm, baseLlmDir);
+        info.llmBase = "llm";
+    } else {
+        st.tokenizer = std::make_unique<LlamaTokenizer>(joinPath(base, "tokenizer.model"));
+        st.tokenizer->addObjectTokens(st.config.identifierTokens);
+        st.llm = LlamaModel::load(base);
+        st.llm->resizeTokenEmbeddings(st.tokenizer->vocabSize(), uint64_t(c.getInt("seed")));
+        info.llmBase = fs::absolute(base).string();
+    }
+    if (st.llm->config().hiddenSize != st.config.dimLlm)
+        fail(base, "the LLM is " + std::to_string(st.llm->config().hiddenSize) + " wide, the model configuration's dim_llm is " +
+                       std::to_string(st.config.dimLlm));
+}
+
+LoraConfig loraConfig(const Config& c) {
+    LoraConfig l;
+    l.r = c.getInt("lora.r");
+    l.alpha = c.getDouble("lora.alpha");
+    l.dropout = c.getDouble("lora.dropout");
+    l.targetModules.clear();
+    std::istringstream in(c.getString("lora.targets"));
+    for (std::string t; std::getline(in, t, ',');)
+        if (!t.empty()) l.targetModules.push_back(t);
+    return l;
+}
+
+void checkFeatureWidths(const Inst3dConfig& m, const Inst3dData& data, const std::string& features) {
+    const SceneObjects& s = data.scenes.begin()->second;
+    if (s.dim3d != m.dim3d || s.dim2d != m.dim2d)
+        fail(features, "features are " + std::to_string(s.dim3d) + "-d (3D) / " + std::to_string(s.dim2d) +
+                           "-d (2D), the model configuration '" + m.name + "' expects " + std::to_string(m.dim3d) + " / " +
+                           std::to_string(m.dim2d));
+}
+
+Inst3dTrainOptions trainOptions(const Config& c, size_t samples) {
+    Inst3dTrainOptions o;
+    o.batchSize = c.getInt("optim.batch_size");
+    o.gradAccum = c.getInt("optim.grad_accum");
+    if (o.batchSize < 1 || o.gradAccum < 1) throw UsageError("optim.batch_size and optim.grad_accum must be >= 1");
+    o.seed = uint64_t(c.getInt("seed"));
+    o.shuffleObjects = c.getBool("optim.shuffle_objects");
+    TrainerConfig& t = o.optimizer;
+    t.lr = c.getDouble("optim.lr");
+    t.weightDecay = c.getDouble("optim.weight_decay");
+    t.minLrMulti = c.getDouble("optim.min_lr_multi");
+    t.maxGradNorm = c.getDouble("optim.max_grad_norm");
+    const double stepsPerEpoch = double(samples) / double(o.batchSize * o.gradAccum);
+    t.totalSteps = std::max<int64_t>(1, int64_t(std::ceil(stepsPerEpoch * c.getDouble("optim.epochs"))));
+    t.warmupSteps = int64_t(std::round(stepsPerEpoch * c.getDouble("optim.warmup_epochs")));
+    return o;
+}
+
+// After a kill, the log may hold steps past the checkpoint: drop them, the resumed run writes them again.
+void truncateLogAfter(const std::string& path, int64_t step) {
+    std::ifstream in(path);
+    std::string kept;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && nlohmann::json::parse(line, nullptr, false).value("step", int64_t(0)) <= step) kept += line + "\n";
+    writeFileAtomic(path, kept);
+}
+
+void appendJsonLine(const std::string& path, const nlohmann::ordered_json& j) {
+    std::ofstream out(path, std::ios::app);
+    out << j.dump() << "\n";
+    if (!out) fail(path, "cannot append to the training log");
+}
+
+struct Run {
+    Config cfg;
+    std::string dir, ckptDir, log;
+    Inst3dData train, val;
+    Inst3dStack stack;
+    CheckpointInfo info;
+    std::string baseLlmDir;
+    std::unique_ptr<Inst3dTrainer> trainer;
+};
+
+void setUp(Run& r, bool resume) {
+    const Inst3dConfig mc = Inst3dConfig::named(r.cfg.getString("model.config"));
+    r.train = loadInst3dData(dataOptions(r.cfg, "train", r.cfg.getString("data.train_tag"), mc.maxObjects));
+    const std::string valTag = r.cfg.getString("data.val_tag");
+    if (!valTag.empty()) r.val = loadInst3dData(dataOptions(r.cfg, "val", valTag, mc.maxObjects));
+    checkFeatureWidths(mc, r.train, r.cfg.getString("data.features"));
+    r.info.encoders = r.train.scenes.begin()->second.provenance;
+    r.info.tags = r.cfg.getString("data.train_tag");
+    if (resume) {
+        r.stack = loadInst3dCheckpoint(r.ckptDir, &r.info);
+        if (fs::exists(joinPath(r.ckptDir, "llm"))) r.baseLlmDir = joinPath(r.ckptDir, "llm");
+    } else {
+        r.stack.config = mc;
+        r.stack.prompt = ObjectPrompt::loadDefault();
+        buildLanguageModel(r.stack, r.cfg, r.train, r.dir, r.baseLlmDir, r.info);
+        r.stack.model = Inst3dModel::random(mc, uint64_t(r.cfg.getInt("seed")));
+        r.stack.llm->setTrainEmbeddings(r.cfg.getBool("lora.train_embeddings"));
+        r.stack.llm->enableLora(loraConfig(r.cfg), uint64_t(r.cfg.getInt("seed")));
+    }
+    if (r.cfg.getString("llm.finetune") == "full") r.stack.llm->setTrainBaseWeights(true);
+    else if (r.cfg.getString("llm.finetune") != "lora") throw UsageError("llm.finetune is lora or full");
+    r.trainer = std::make_unique<Inst3dTrainer>(r.stack, r.train, trainOptions(r.cfg, r.train.samples.size()));
+    if (resume) {
+        r.trainer->loadState(r.ckptDir);
+        truncateLogAfter(r.log, r.trainer->stepsDone());
+    }
+}
+
+void save(Run& r) {
+    r.info.steps = r.trainer->stepsDone();
+    const bool full = r.cfg.getString("llm.finetune") == "full";
+    std::string base = r.baseLlmDir;
+    if (full) {  // the base weights trained too: write them as they are now
+        base = joinPath(r.dir, "trained-llm");
+        saveLlamaFolder(*r.stack.llm, base);
+    }
+    saveInst3dCheckpoint(r.ckptDir, r.stack, r.info, r.trainer.get(), base);
+    if (full) fs::remove_all(base);
+}
+
+void printSummary(const Run& r) {
+    std::printf("inst3d train: %zu train samples (", r.train.samples.size());
+    for (const auto& [task, n] : r.train.samplesPerTask) std::printf(" %s %d", task.c_str(), n);
+    std::printf(" ) in %zu scenes, %zu val samples; %s\n", r.train.scenes.size(), r.val.samples.size(), cpuRuntimeLine().c_str());
+    for (const auto& [why, n] : r.train.skipped) std::printf("  skipped %d: %s\n", n, why.c_str());
+}
+
+void trainLoop(Run& r) {
+    const int64_t total = r.trainer->totalSteps(), first = r.trainer->stepsDone();
+    const int valEvery = std::max(1, r.cfg.getInt("val_every")), saveEvery = std::max(1, r.cfg.getInt("save_every"));
+    const int reportEvery = int(std::max<int64_t>(1, total / 20));
+    std::printf("%lld steps of %lld samples (from step %lld) -> %s\n", (long long)total, (long long)r.trainer->samplesPerStep(),
+                (long long)first, r.ckptDir.c_str());
+    ProgressBar bar("train");
+    const auto t0 = Clock::now();
+    while (r.trainer->stepsDone() < total) {
+        const StepResult s = r.trainer->step();
+        const int64_t k = r.trainer->stepsDone();
+        const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        appendJsonLine(r.log, {{"step", k}, {"loss", s.loss}, {"tasks", s.perTask}, {"lr", s.lr}, {"grad_norm", s.gradNorm},
+                               {"seconds", elapsed}});
+        const double done = double(k - first) / double(total - first);
+        char msg[160];
+        std::snprintf(msg, sizeof msg, "step %lld/%lld loss %.4f lr %.2e, %s left", (long long)k, (long long)total, s.loss, s.lr,
+                      ProgressBar::eta(elapsed, done).c_str());
+        bar.update(double(k) / double(total), msg);
+        if (k % reportEvery == 0 || k == total) std::printf("%s\n", msg);
+        if (!r.val.samples.empty() && (k % valEvery == 0 || k == total)) {
+            const double v = r.trainer->validationLoss(r.val, r.cfg.getInt("val_samples"));
+            appendJsonLine(r.log, {{"step", k}, {"val_loss", v}});
+            std::printf("step %lld: validation loss %.4f\n", (long long)k, v);
+        }
+        if (k % saveEvery == 0 || k == total) save(r);
+    }
+    bar.done();
+    writeLossPlot(r.log, joinPath(r.dir, "loss.png"));
+    std::printf("checkpoint %s, loss log %s, plot %s\n", r.ckptDir.c_str(), r.log.c_str(), joinPath(r.dir, "loss.png").c_str());
+}
+
+int runTrain(const std::vector<std::string>& argv) {
+    ArgParser args("inst3d train",
+                   "Inst3D-LMM multi-task instruction tuning. Reads the feature caches of `inst3d extract` and the\n"
+                   "benchmarks' files from data.root, trains the scene encoder with the LLM's LoRA and <OBJ###>\n"
+                   "rows, and writes OUTPUT/checkpoint/ (atomically), OUTPUT/loss.jsonl and OUTPUT/loss.png.\n"
+                   "Keys and defaults: resources/config/train/default.yaml. Example (a synthetic world):\n"
+                   "  inst3d train --config resources/config/train/synth-tiny.yaml data.root=w data.features=w/features output=run");
+    args.option("config", "FILE", "training configuration (YAML)").flag("resume", "continue OUTPUT/checkpoint where it stopped").allowOverrides();
+    if (!args.parse(argv)) return 0;
+    applyDefaultThreads();  // all CPUs this process may use (models/weights/torch_runtime.h)
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines reach a log file as they happen
+    Run r;
+    r.cfg = trainingConfig(args.has("config") ? args.get("config") : "", args.overrides());
+    r.dir = r.cfg.getString("output");
+    if (r.dir.empty()) throw UsageError("output=DIR is required");
+    r.ckptDir = joinPath(r.dir, "checkpoint");
+    r.log = joinPath(r.dir, "loss.jsonl");
+    const bool resume = args.has("resume");
+    if (resume && !fileExists(joinPath(r.ckptDir, "checkpoint.json"))) fail(r.ckptDir, "nothing to resume");
+    if (!resume && fileExists(joinPath(r.ckptDir, "checkpoint.json")))
+        fail(r.ckptDir, "a checkpoint exists already (--resume to continue it, or another output)");
+    makeDirectories(r.dir);
+    if (!resume) writeFileAtomic(r.log, "");
+    setUp(r, resume);
+    printSummary(r);
+    trainLoop(r);
+    return 0;
+}
+
+}  // namespace
+
+int runEval(const std::vector<std::string>& argv);  // eval_command.cpp
+
+void registerTrainingCommands(CommandRegistry& registry) {
+    registry.add({"train", "Inst3D-LMM multi-task instruction tuning on feature caches (checkpoint, loss log and plot)", runTrain});
+    registry.add({"eval", "evaluate an Inst3D checkpoint on ScanRefer / Multi3DRefer / Scan2Cap / ScanQA / SQA3D / Nr3D (--blind: no scene)", runEval});
+}
+
+}  // namespace inst3d

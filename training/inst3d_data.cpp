@@ -1,0 +1,157 @@
+#include "training/inst3d_data.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <sstream>
+
+#include "core/common/error.h"
+#include "core/common/file_util.h"
+#include "core/data/datasets.h"
+#include "core/data/proposal_matching.h"
+#include "core/features/feature_cache.h"
+#include "core/io/scene_loader.h"
+
+namespace inst3d {
+
+namespace {
+
+const std::vector<std::string> kTasks = {"scanrefer", "multi3dref", "scan2cap", "scanqa", "sqa3d", "nr3d"};
+const std::vector<std::string> kHiddenWords = {"wall", "ceiling", "floor", "object", "item"};
+const std::vector<std::string> kProvenanceKeys = {"encoder_3d", "encoder_3d_checkpoint", "encoder_2d",
+                                                  "encoder_2d_checkpoint"};
+
+std::vector<std::string> splitScenes(const std::string& root, const std::string& split) {
+    const std::string path = joinPath(root, "splits/scannetv2_" + split + ".txt");
+    std::istringstream in(readTextFile(path));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line[0] != '#') out.push_back(line.substr(0, line.find_last_not_of(" \r\t") + 1));
+    if (out.empty()) fail(path, "no scenes in the split file");
+    return out;
+}
+
+SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::string& path) {
+    if (f.dim3d == 0) fail(path, "the cache has no 3D features (run inst3d extract with --uni3d)");
+    if (f.dim2d == 0) fail(path, "the cache has no 2D features (run inst3d extract with --clip)");
+    SceneObjects s;
+    s.sceneId = f.sceneId;
+    s.count = std::min<int>(int(f.numProposals()), maxObjects);
+    s.dim3d = f.dim3d;
+    s.dim2d = f.dim2d;
+    s.uni3d.assign(f.feat3d.begin(), f.feat3d.begin() + size_t(s.count) * size_t(f.dim3d));
+    s.clip.assign(f.feat2d.begin(), f.feat2d.begin() + size_t(s.count) * size_t(f.dim2d));
+    for (int k = 0; k < s.count; ++k) {
+        const AABB& b = f.boxes[size_t(k)];
+        const Vec3 c = (b.min + b.max) * 0.5, size = b.max - b.min;
+        s.centers.insert(s.centers.end(), {float(c.x), float(c.y), float(c.z)});
+        s.boxes.push_back({{c.x, c.y, c.z}, {size.x, size.y, size.z}});
+        s.labels.push_back(f.proposals[size_t(k)].label);
+        s.valid.push_back(hiddenByLabelFilter(s.labels.back()) ? 0 : 1);
+    }
+    for (const std::string& k : kProvenanceKeys)
+        if (f.provenance.count(k)) s.provenance[k] = f.provenance.at(k);
+    return s;
+}
+
+void checkSameEncoders(const SceneObjects& a, const SceneObjects& b, const std::string& path) {
+    for (const std::string& k : kProvenanceKeys) {
+        auto x = a.provenance.find(k), y = b.provenance.find(k);
+        const std::string va = x == a.provenance.end() ? "" : x->second, vb = y == b.provenance.end() ? "" : y->second;
+        if (va != vb) fail(path, k + " is '" + vb + "' but scene " + a.sceneId + " has '" + va + "' (mixed feature caches)");
+    }
+    if (a.dim3d != b.dim3d || a.dim2d != b.dim2d) fail(path, "feature widths differ from scene " + a.sceneId + "'s");
+}
+
+std::string datasetPath(const DataOptions& o, const std::string& rel) {
+    const std::string p = joinPath(o.root, rel);
+    if (!fileExists(p)) fail(p, "dataset file missing (needed by the tasks " + rel.substr(0, rel.find('/')) + ")");
+    return p;
+}
+
+// One task's samples, restricted to the loaded scenes.
+std::vector<InstructionSample> taskSamples(const std::string& task, const DataOptions& o, const SceneBoxes& proposals,
+                                           const SceneBoxes& gt, const std::vector<std::string>& sceneIds) {
+    const PromptTemplates t = PromptTemplates::loadDefault();
+    SampleOptions so;
+    so.train = o.split == "train";
+    so.trainIouThreshold = o.trainIouThreshold;
+    so.maxObjNum = o.maxObjects;
+    so.seed = o.seed;
+    const std::string s = o.split;
+    if (task == "scanrefer") return scanReferSamples(readScanRefer(datasetPath(o, "ScanRefer/ScanRefer_filtered_" + s + ".json")), proposals, gt, t, so);
+    if (task == "multi3dref") return multi3dReferSamples(readMulti3DRefer(datasetPath(o, "Multi3DRefer/multi3drefer_" + s + ".json")), proposals, gt, t, so);
+    if (task == "scan2cap") return scan2CapSamples(readScan2CapCorpus(datasetPath(o, "Scan2Cap/scan2cap_" + s + "_corpus.json")), proposals, gt, t, so);
+    if (task == "scanqa") return scanQaSamples(readScanQa(datasetPath(o, "ScanQA/ScanQA_v1.0_" + s + ".json")), t, so);
+    if (task == "sqa3d")
+        return sqa3dSamples(readSqa3d(datasetPath(o, "SQA3D/v1_balanced_questions_" + s + "_scannetv2.json"),
+                                      datasetPath(o, "SQA3D/v1_balanced_sqa_annotations_" + s + "_scannetv2.json")), t, so);
+    return referIt3DSamples(readReferIt3D(datasetPath(o, "ReferIt3D/nr3d.csv")), sceneIds, t, so);
+}
+
+// The highest <OBJ###> a sample's prompt or answer names, -1 if none.
+int highestObjectId(const InstructionSample& s) {
+    int best = -1;
+    for (const std::string* text : {&s.prompt, s.caption ? &*s.caption : nullptr}) {
+        if (!text) continue;
+        for (size_t p = text->find("<OBJ"); p != std::string::npos; p = text->find("<OBJ", p + 1))
+            if (p + 7 < text->size() + 1 && std::isdigit((unsigned char)(*text)[p + 4]))
+                best = std::max(best, std::atoi(text->c_str() + p + 4));
+    }
+    return best;
+}
+
+}  // namespace
+
+std::vector<std::string> parseTaskTags(const std::string& tags) {
+    std::vector<std::string> out;
+    std::istringstream in(tags);
+    for (std::string tag; std::getline(in, tag, '#');) {
+        if (tag.empty()) continue;
+        if (std::find(kTasks.begin(), kTasks.end(), tag) == kTasks.end())
+            fail("", "unknown task tag '" + tag + "' (scanrefer, multi3dref, scan2cap, scanqa, sqa3d, nr3d)");
+        if (std::find(out.begin(), out.end(), tag) == out.end()) out.push_back(tag);
+    }
+    if (out.empty()) fail("", "no task tags in '" + tags + "'");
+    return out;
+}
+
+bool hiddenByLabelFilter(const std::string& label) {
+    for (const std::string& w : kHiddenWords)
+        if (label.find(w) != std::string::npos) return true;
+    return false;
+}
+
+Inst3dData loadInst3dData(const DataOptions& o) {
+    Inst3dData d;
+    std::vector<std::string> ids = splitScenes(o.root, o.split);
+    if (o.limitScenes > 0 && int(ids.size()) > o.limitScenes) ids.resize(size_t(o.limitScenes));
+    SceneBoxes proposals, gt;
+    for (const std::string& id : ids) {
+        const std::string path = featureCachePath(o.featuresDir, id);
+        if (!fileExists(path)) fail(path, "no feature cache for scene " + id + " of split " + o.split + " (run inst3d extract)");
+        SceneObjects s = sceneObjects(readSceneFeatures(path), o.maxObjects, path);
+        if (!d.scenes.empty()) checkSameEncoders(d.scenes.begin()->second, s, path);
+        proposals[id] = s.boxes;
+        LoadOptions lo;
+        lo.loadFrames = false;
+        gt[id] = sceneBoxes(loadScene(joinPath(o.root, "scans/" + id), lo));
+        d.gtBoxes[id] = gt[id];
+        d.scenes.emplace(id, std::move(s));
+    }
+    for (const std::string& task : o.tasks) {
+        for (InstructionSample& s : taskSamples(task, o, proposals, gt, ids)) {
+            auto scene = d.scenes.find(s.sceneId);
+            if (scene == d.scenes.end()) continue;  // another split's scene
+            if (highestObjectId(s) >= scene->second.count) {
+                ++d.skipped[task + ": names an object beyond the scene's " + std::to_string(o.maxObjects) + " slots"];
+                continue;
+            }
+            d.samples.push_back({task, std::move(s)});
+            ++d.samplesPerTask[task];
+        }
+    }
+    return d;
+}
+
+}  // namespace inst3d

@@ -1,0 +1,253 @@
+#include "training/inst3d_trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <limits>
+#include <random>
+
+#include "core/common/error.h"
+#include "core/common/file_util.h"
+#include "models/inst3d/sequence.h"
+#include "models/weights/torch_weights.h"
+
+namespace inst3d {
+
+namespace {
+
+constexpr int64_t kIgnoreLabel = -100;
+const char* kStateFile = "trainer_state.safetensors";
+
+struct Encoded {
+    const TaskSample* sample;
+    const SceneObjects* scene;
+    SampleText text;
+};
+
+torch::Tensor rows(const std::vector<float>& v, int64_t n, int64_t d) {
+    return torch::from_blob(const_cast<float*>(v.data()), {n, d}, torch::kFloat32).clone();
+}
+
+// The scenes of a micro-batch padded to the largest object count: [B, N, ...] and valid [B, N].
+std::vector<torch::Tensor> sceneBatch(const std::vector<const SceneObjects*>& scenes) {
+    int64_t N = 0;
+    for (const SceneObjects* s : scenes) N = std::max<int64_t>(N, s->count);
+    std::vector<torch::Tensor> u, c, p, v;
+    for (const SceneObjects* s : scenes) {
+        const int64_t n = s->count, pad = N - n;
+        auto padRows = [&](torch::Tensor t) { return torch::cat({t, torch::zeros({pad, t.size(1)})}, 0); };
+        u.push_back(padRows(rows(s->uni3d, n, s->dim3d)));
+        c.push_back(padRows(rows(s->clip, n, s->dim2d)));
+        p.push_back(padRows(rows(s->centers, n, 3)));
+        std::vector<int64_t> valid(s->valid.begin(), s->valid.end());
+        valid.resize(size_t(N), 0);
+        v.push_back(torch::tensor(valid).to(torch::kBool));
+    }
+    return {torch::stack(u), torch::stack(c), torch::stack(p), torch::stack(v)};
+}
+
+// Per sample: the summed cross-entropy of its answer tokens and their count ([B] each).
+std::pair<torch::Tensor, torch::Tensor> answerLosses(const torch::Tensor& logits, const torch::Tensor& labels) {
+    const int64_t B = logits.size(0), T = logits.size(1), V = logits.size(2);
+    torch::Tensor pred = logits.narrow(1, 0, T - 1).reshape({-1, V});
+    torch::Tensor target = labels.narrow(1, 1, T - 1).reshape({-1}).to(logits.device());
+    torch::Tensor ce = torch::nn::functional::cross_entropy(
+        pred, target, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(kIgnoreLabel).reduction(torch::kNone));
+    return {ce.view({B, T - 1}).sum(1), target.view({B, T - 1}).ne(kIgnoreLabel).sum(1).to(torch::kFloat32)};
+}
+
+std::vector<int64_t> ids(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+
+}  // namespace
+
+SampleText encodeSampleText(const Inst3dStack& st, const std::string& prompt, const std::string& answer) {
+    SampleText t;
+    const LlamaTokenizer& tok = *st.tokenizer;
+    for (size_t i = 0; i < st.prompt.segments.size(); ++i) t.text.push_back(ids(tok.encode(st.prompt.segments[i], i == 0)));
+    t.question = ids(tok.encode(st.prompt.question(prompt), false));
+    if (!answer.empty()) {
+        t.answer = ids(tok.encode(answer, false));
+        t.answer.push_back(tok.eosId());
+    }
+    return t;
+}
+
+std::vector<int64_t> objectOrder(const SceneObjects& s, bool shuffle, uint64_t seed) {
+    std::vector<int64_t> order;
+    for (int k = 0; k < s.count; ++k)
+        if (s.valid[size_t(k)]) order.push_back(k);
+    if (shuffle) std::shuffle(order.begin(), order.end(), std::mt19937_64(seed));
+    return order;
+}
+
+struct Inst3dTrainer::Impl {
+    Inst3dStack& st;
+    Inst3dTrainOptions o;
+    std::vector<Encoded> samples;
+    std::vector<torch::Tensor> params;
+    std::unique_ptr<torch::optim::AdamW> opt;
+    int64_t steps = 0;
+    int64_t permEpoch = -1;
+    std::vector<size_t> perm;
+
+    Impl(Inst3dStack& s, const Inst3dData& data, const Inst3dTrainOptions& options) : st(s), o(options) {
+        const int wanted = st.config.tokenLayout == TokenLayout::Slots ? 2 : 1;
+        if (st.prompt.slotCount() != wanted)
+            fail("", std::string("the object prompt has ") + std::to_string(st.prompt.slotCount()) + " <REPLACE> slot(s); token_layout " +
+                         tokenLayoutName(st.config.tokenLayout) + " needs " + std::to_string(wanted));
+        for (const TaskSample& t : data.samples)
+            samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, t.sample.caption.value_or(""))});
+        if (samples.empty()) fail("", "no training samples (check the task tags and the split)");
+        torch::manual_seed(o.seed);  // the dropout masks (loadState restores the generator on --resume)
+        st.model->setTraining(true);
+        std::vector<torch::Tensor> decay, noDecay;  // Inst3D: no weight decay on biases and other 1-D tensors
+        for (const torch::Tensor& p : st.model->trainableParameters()) (p.dim() < 2 ? noDecay : decay).push_back(p);
+        for (const torch::Tensor& p : st.llm->trainableParameters()) (p.dim() < 2 ? noDecay : decay).push_back(p);
+        params = decay;
+        params.insert(params.end(), noDecay.begin(), noDecay.end());
+        const TrainerConfig& c = o.optimizer;
+        auto group = [&](std::vector<torch::Tensor> ps, double wd) {
+            return torch::optim::OptimizerParamGroup(
+                std::move(ps), std::make_unique<torch::optim::AdamWOptions>(torch::optim::AdamWOptions(c.lr).betas({c.beta1, c.beta2}).eps(c.eps).weight_decay(wd)));
+        };
+        std::vector<torch::optim::OptimizerParamGroup> groups;
+        groups.push_back(group(decay, c.weightDecay));
+        if (!noDecay.empty()) groups.push_back(group(noDecay, 0.0));
+        opt = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(c.lr));
+    }
+
+    // Sample k of the endless stream: each epoch is a permutation drawn from (seed, epoch).
+    const Encoded& streamSample(int64_t k) {
+        const int64_t n = int64_t(samples.size()), epoch = k / n;
+        if (epoch != permEpoch) {
+            perm.resize(samples.size());
+            for (size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+            std::shuffle(perm.begin(), perm.end(), std::mt19937_64(o.seed + uint64_t(epoch)));
+            permEpoch = epoch;
+        }
+        return samples[perm[size_t(k % n)]];
+    }
+
+    // Loss sums and token counts of a micro-batch ([B] each); objects shuffled from orderSeed when train.
+    std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train, uint64_t orderSeed) const {
+        std::vector<const SceneObjects*> scenes;
+        for (const Encoded* e : batch) scenes.push_back(e->scene);
+        const std::vector<torch::Tensor> sb = sceneBatch(scenes);
+        const ObjectTokens tokens = st.model->encode(sb[0], sb[1], sb[2], sb[3]);
+        const int64_t base = st.objectTokenBase();
+        const torch::Tensor idEmbeds = st.llm->embed(torch::arange(base, base + st.config.identifierTokens).unsqueeze(0))[0];
+        std::vector<EmbeddedSequence> seqs;
+        for (size_t i = 0; i < batch.size(); ++i) {
+            const Encoded& e = *batch[i];
+            const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, orderSeed + i);
+            SequenceParts parts{e.text.text, e.text.question, e.text.answer};
+            seqs.push_back(embedSequence(*st.llm, parts, st.model->objectSegments(tokens, int64_t(i), order, idEmbeds, st.config.tokenLayout)));
+        }
+        torch::Tensor embeds, mask, labels;
+        collateSequences(seqs, embeds, mask, labels);
+        return answerLosses(st.llm->forwardTrainEmbeds(embeds, &mask, train), labels);
+    }
+};
+
+Inst3dTrainer::Inst3dTrainer(Inst3dStack& stack, const Inst3dData& data, const Inst3dTrainOptions& options)
+    : impl_(std::make_unique<Impl>(stack, data, options)) {}
+Inst3dTrainer::~Inst3dTrainer() = default;
+
+int64_t Inst3dTrainer::stepsDone() const { return impl_->steps; }
+int64_t Inst3dTrainer::totalSteps() const { return impl_->o.optimizer.totalSteps; }
+int64_t Inst3dTrainer::samplesPerStep() const { return int64_t(impl_->o.batchSize) * impl_->o.gradAccum; }
+
+StepResult Inst3dTrainer::step() {
+    Impl& s = *impl_;
+    StepResult r;
+    r.lr = scheduledLr(s.o.optimizer, s.steps);
+    for (auto& g : s.opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(r.lr);
+    s.opt->zero_grad();
+    // The step's micro-batches: their token counts first, so the loss is the mean over all answer
+    // tokens of the step (what one big batch would give), whatever the accumulation.
+    std::vector<std::vector<const Encoded*>> micro(size_t(s.o.gradAccum));
+    const int64_t first = s.steps * samplesPerStep();
+    for (int64_t k = 0; k < samplesPerStep(); ++k) micro[size_t(k / s.o.batchSize)].push_back(&s.streamSample(first + k));
+    double tokens = 0;
+    for (const auto& m : micro)
+        for (const Encoded* e : m) tokens += double(e->text.answer.size());
+    std::map<std::string, std::pair<double, double>> perTask;
+    double total = 0;
+    for (size_t m = 0; m < micro.size(); ++m) {
+        auto [sums, counts] = s.forward(micro[m], true, s.o.seed * 1000003 + uint64_t(first) + m * uint64_t(s.o.batchSize));
+        torch::Tensor loss = sums.sum() / tokens;
+        loss.backward();
+        total += loss.item<double>();
+        for (size_t i = 0; i < micro[m].size(); ++i) {
+            auto& [sum, count] = perTask[micro[m][i]->sample->task];
+            sum += sums[int64_t(i)].item<double>();
+            count += counts[int64_t(i)].item<double>();
+        }
+    }
+    const double maxNorm = s.o.optimizer.maxGradNorm > 0 ? s.o.optimizer.maxGradNorm : std::numeric_limits<double>::infinity();
+    r.gradNorm = torch::nn::utils::clip_grad_norm_(s.params, maxNorm);
+    s.opt->step();
+    ++s.steps;
+    r.loss = total;
+    for (const auto& [task, sc] : perTask) r.perTask[task] = sc.first / std::max(1.0, sc.second);
+    return r;
+}
+
+double Inst3dTrainer::validationLoss(const Inst3dData& data, int maxSamples) const {
+    torch::NoGradGuard noGrad;
+    const Impl& s = *impl_;
+    s.st.model->setTraining(false);
+    std::vector<Encoded> enc;
+    for (const TaskSample& t : data.samples) {
+        if (int(enc.size()) >= maxSamples) break;
+        const std::string answer = t.sample.caption ? *t.sample.caption : t.sample.refCaptions.empty() ? "" : t.sample.refCaptions[0];
+        if (!answer.empty()) enc.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(s.st, t.sample.prompt, answer)});
+    }
+    double sum = 0, count = 0;
+    for (size_t i = 0; i < enc.size(); i += size_t(s.o.batchSize)) {
+        std::vector<const Encoded*> batch;
+        for (size_t j = i; j < std::min(enc.size(), i + size_t(s.o.batchSize)); ++j) batch.push_back(&enc[j]);
+        auto [sums, counts] = s.forward(batch, false, 0);
+        sum += sums.sum().item<double>();
+        count += counts.sum().item<double>();
+    }
+    s.st.model->setTraining(true);
+    return count > 0 ? sum / count : std::nan("");
+}
+
+void Inst3dTrainer::saveState(const std::string& dir) const {
+    const Impl& s = *impl_;
+    std::vector<std::pair<std::string, at::Tensor>> t;
+    for (size_t i = 0; i < s.params.size(); ++i) {
+        auto it = s.opt->state().find(c10::guts::to_string(s.params[i].unsafeGetTensorImpl()));
+        if (it == s.opt->state().end()) continue;
+        auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+        t.emplace_back("exp_avg." + std::to_string(i), st.exp_avg().detach().cpu().contiguous());
+        t.emplace_back("exp_avg_sq." + std::to_string(i), st.exp_avg_sq().detach().cpu().contiguous());
+        t.emplace_back("step." + std::to_string(i), torch::tensor({st.step()}, torch::kInt64));
+    }
+    t.emplace_back("dropout_generator", at::detail::getDefaultCPUGenerator().get_state());
+    saveTensors(joinPath(dir, kStateFile), t, {{"steps", std::to_string(s.steps)}});
+}
+
+void Inst3dTrainer::loadState(const std::string& dir) {
+    Impl& s = *impl_;
+    const std::string path = joinPath(dir, kStateFile);
+    auto file = std::make_shared<SafetensorsFile>(path);
+    auto it = file->metadata().find("steps");
+    if (it == file->metadata().end()) fail(path, "no 'steps' in the metadata");
+    s.steps = std::stoll(it->second);
+    for (size_t i = 0; i < s.params.size(); ++i) {
+        const std::string n = std::to_string(i);
+        if (!file->find("exp_avg." + n)) continue;
+        auto st = std::make_unique<torch::optim::AdamWParamState>();
+        st->exp_avg(loadTensorChecked(file, "exp_avg." + n, s.params[i].sizes().vec()).clone().to(s.params[i].device()));
+        st->exp_avg_sq(loadTensorChecked(file, "exp_avg_sq." + n, s.params[i].sizes().vec()).clone().to(s.params[i].device()));
+        st->step(loadTensor(file, "step." + n).item<int64_t>());
+        s.opt->state()[c10::guts::to_string(s.params[i].unsafeGetTensorImpl())] = std::move(st);
+    }
+    at::Generator dropout = at::detail::getDefaultCPUGenerator();
+    dropout.set_state(loadTensor(file, "dropout_generator").clone());
+}
+
+}  // namespace inst3d

@@ -1,0 +1,78 @@
+// Multi-task instruction tuning of Inst3D-LMM (brief §1.7, §1.8): the scene encoder (models/inst3d), the
+// LLM's LoRA and its embedding rows trained together on one shuffled stream of every task's samples,
+// AdamW (no decay on 1-D tensors) with warmup + cosine stepped every iteration, gradient accumulation,
+// optional clipping, the answer-only causal-LM loss. Deterministic: step k always sees the same samples,
+// object orders and dropout masks, so a resumed run continues bit-exactly (saveState / loadState).
+// <torch/torch.h> stays out.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "models/inst3d/inst3d_model.h"
+#include "models/llm/llama_model.h"
+#include "models/llm/prompt_builder.h"
+#include "models/llm/tokenizer.h"
+#include "training/inst3d_data.h"
+#include "training/lm_trainer.h"
+
+namespace inst3d {
+
+// What a training, evaluation or chat run holds: the scene encoder, the LLM with its identifier rows,
+// the tokenizer (with <OBJ000>.. added) and the object prompt.
+struct Inst3dStack {
+    Inst3dConfig config;
+    std::unique_ptr<Inst3dModel> model;
+    std::unique_ptr<LlamaModel> llm;
+    std::unique_ptr<LlamaTokenizer> tokenizer;
+    ObjectPrompt prompt;
+    int64_t objectTokenBase() const { return tokenizer->vocabSize() - config.identifierTokens; }
+};
+
+struct Inst3dTrainOptions {
+    TrainerConfig optimizer;      // lr, weight decay, betas, warmup, cosine floor, clipping, total steps
+    int batchSize = 8;            // samples per micro-batch
+    int gradAccum = 1;            // micro-batches per optimizer step
+    uint64_t seed = 38;           // Inst3D's seed: sample stream, object order, dropout
+    bool shuffleObjects = true;   // Inst3D's random.shuffle(valid_ids)
+};
+
+struct StepResult {
+    double loss = 0;                       // mean over the step's answer tokens
+    std::map<std::string, double> perTask;  // mean over each task's answer tokens in the step
+    double lr = 0, gradNorm = 0;
+};
+
+// The text of a sample as the LLM reads it (docs/model.md step 8): p0 (BOS) and the text after each
+// object slot, " {prompt} ASSISTANT: ", and the answer ids + EOS (empty answer: generation).
+struct SampleText {
+    std::vector<std::vector<int64_t>> text;
+    std::vector<int64_t> question, answer;
+};
+SampleText encodeSampleText(const Inst3dStack& stack, const std::string& prompt, const std::string& answer);
+
+// The valid objects of a scene in sequence order: rank order, or shuffled by `seed` (training).
+std::vector<int64_t> objectOrder(const SceneObjects& scene, bool shuffle, uint64_t seed);
+
+class Inst3dTrainer {
+public:
+    Inst3dTrainer(Inst3dStack& stack, const Inst3dData& data, const Inst3dTrainOptions& options);
+    ~Inst3dTrainer();
+    StepResult step();
+    // The mean answer loss over (at most maxSamples of) `data`'s samples, eval mode, rank order.
+    double validationLoss(const Inst3dData& data, int maxSamples) const;
+    int64_t stepsDone() const;
+    int64_t totalSteps() const;  // the schedule's length
+    int64_t samplesPerStep() const;
+    // Optimizer moments, step count and the dropout generator (DIR/trainer_state.safetensors).
+    void saveState(const std::string& dir) const;
+    void loadState(const std::string& dir);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inst3d
