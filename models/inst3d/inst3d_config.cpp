@@ -60,6 +60,7 @@ Inst3dConfig Inst3dConfig::fromYaml(const std::string& text, const std::string& 
              else if (s == "add") c.spatialFusion = SpatialFusion::Add;
              else fail(path, "'" + k + "' is '" + s + "' (mul, bias or add)");
          }},
+        {"mcmf_residual", [&](const std::string&, const YAML::Node& v) { c.mcmfResidual = v.as<bool>(); }},
         {"token_layout", [&](const std::string& k, const YAML::Node& v) {
              const std::string s = v.as<std::string>();
              if (s == "interleaved") c.tokenLayout = TokenLayout::Interleaved;
@@ -105,7 +106,8 @@ std::string Inst3dConfig::toYaml() const {
       << "\nspatial_fusion: " << spatialFusionName(spatialFusion) << "\nrelation_layers: " << relationLayers
       << "\nrelation_heads: " << relationHeads << "\nrelation_ffn: " << relationFfn
       << "\nmax_objects: " << maxObjects << "\nidentifier_tokens: " << identifierTokens
-      << "\ntoken_layout: " << tokenLayoutName(tokenLayout) << "\n";
+      << "\ntoken_layout: " << tokenLayoutName(tokenLayout) << "\nmcmf_residual: " << (mcmfResidual ? "true" : "false")
+      << "\n";
     return o.str();
 }
 

@@ -17,6 +17,10 @@ struct Inst3dConfig {
     int maxObjects = 8;         // object slots per scene
     int identifierTokens = 8;   // <OBJ000>.. rows added to the LLM vocabulary (>= maxObjects)
     TokenLayout tokenLayout = TokenLayout::Interleaved;
+    // MCMF's two self-attentions replace each object's feature by the attention output (released code:
+    // no residual), so at initialisation every object's token is close to the scene average. true adds
+    // the input back (x + attn(x)): each object keeps its own feature from the first step.
+    bool mcmfResidual = false;
     double spatialDropout = 0.1, relationDropout = 0.05;  // training only
 
     // A YAML mapping of the keys in docs/model.md. Unknown keys, non-positive sizes, widths that the

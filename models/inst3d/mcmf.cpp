@@ -41,6 +41,10 @@ void mcmfForward(const Inst3dWeights& w, const Inst3dConfig& c, const at::Tensor
                  const at::Tensor& invalid, at::Tensor& f3s, at::Tensor& f2s, at::Tensor& fused) {
     f3s = nn::multiheadAttention(w, "mcmf.self_attn_3d", c.mcmfHeads, f3, f3, f3, invalid, 0.0, false);  // [B, N, dim_3d]
     f2s = attention2dWithGlobalToken(w, f2, invalid);                                                  // [B, N, dim_2d]
+    if (c.mcmfResidual) {  // Inst3dConfig::mcmfResidual: each object keeps its own feature
+        f3s = f3 + f3s;
+        f2s = f2 + f2s;
+    }
     fused = crossAttention3dTo2d(w, c, f3s, f2s, invalid);                                             // [B, N, dim_llm]
 }
 

@@ -125,6 +125,22 @@ private Q_SLOTS:
         }
     }
 
+    // mcmf_residual adds the (normalised) inputs back to the two self-attention outputs, nothing else.
+    void mcmfResidualAddsTheInputBack() {
+        torch::NoGradGuard noGrad;
+        Inst3dConfig c = cfg_;
+        c.mcmfResidual = true;
+        auto m = Inst3dModel::load(kDir + "inst3d.safetensors", c);
+        const auto& s = g_["scenes"][0];
+        const Scene sc = sceneOf(s);
+        ObjectTokens t = m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid);
+        auto unit = [](const torch::Tensor& x) { return x / x.norm(2, -1, true); };
+        expectClose(validRows(t.f3s() - unit(sc.uni3d), 0, sc.validIds), s["f3s"], "f3s - f3");
+        expectClose(validRows(t.f2s() - unit(sc.clip), 0, sc.validIds), s["f2s"], "f2s - f2");
+        QVERIFY(test::maxDiff(validRows(t.tok3d(), 0, sc.validIds), test::jsonTensor(s["tok3d"])) > 1e-3);
+        QVERIFY(Inst3dConfig::fromYaml("mcmf_residual: true\n", "m.yaml").mcmfResidual);
+    }
+
     // Both scenes in one batch padded to 7 slots: each scene's tokens equal its unpadded ones, so the
     // padding (and the filtered wall / floor lamp) never reach a valid object's numbers.
     void paddedBatchEqualsSingleScenes() {

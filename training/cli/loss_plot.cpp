@@ -76,7 +76,9 @@ void writeLossPlot(const std::string& jsonlPath, const std::string& pngPath) {
     readLog(jsonlPath, train, val, tasks);
     Canvas cv;
     double lo = INFINITY, hi = -INFINITY;
-    for (const Series* s : {&train, &val})
+    std::vector<const Series*> all = {&train, &val};
+    for (const auto& [name, s] : tasks) all.push_back(&s);
+    for (const Series* s : all)
         for (const auto& [x, y] : s->points) {
             cv.x1 = std::max(cv.x1, x);
             lo = std::min(lo, std::log10(std::max(y, 1e-6)));
