@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 namespace inst3d::pytext {
 
@@ -37,6 +38,18 @@ inline size_t spaceLength(std::string_view s, size_t i) {
     size_t len = 1;
     uint32_t cp = decodeAt(s, i, len);
     return isSpace(cp) ? len : 0;
+}
+
+// Python's str.split(" "): every single space separates, so "" gives [""] and "a  b" gives an empty token.
+inline std::vector<std::string_view> splitOnSpace(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    for (size_t i = 0; i <= s.size(); ++i)
+        if (i == s.size() || s[i] == ' ') {
+            out.push_back(s.substr(start, i - start));
+            start = i + 1;
+        }
+    return out;
 }
 
 }  // namespace inst3d::pytext

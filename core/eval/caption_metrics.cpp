@@ -36,17 +36,6 @@ std::vector<std::string_view> splitWhitespacePy(std::string_view s) {
     return out;
 }
 
-// Python's str.split(" "): every single space separates, so "" gives [""] and "a  b" gives an empty token.
-std::vector<std::string_view> splitSpacePy(std::string_view s) {
-    std::vector<std::string_view> out;
-    size_t start = 0;
-    for (size_t i = 0; i <= s.size(); ++i)
-        if (i == s.size() || s[i] == ' ') {
-            out.push_back(s.substr(start, i - start));
-            start = i + 1;
-        }
-    return out;
-}
 
 // Dense ids for tokens and n-grams: an n-gram is (id of its (n-1)-gram prefix, last token), so every
 // n-gram of the corpus gets one small integer and per-n-gram tables are plain vectors. The n-gram map
@@ -348,7 +337,7 @@ int lcsLength(const std::vector<int>& a, const std::vector<int>& b) {
 
 std::vector<int> tokenIds(std::string_view s, std::unordered_map<std::string_view, int>& vocab) {
     std::vector<int> ids;
-    for (std::string_view t : splitSpacePy(s)) ids.push_back(vocab.emplace(t, static_cast<int>(vocab.size())).first->second);
+    for (std::string_view t : pytext::splitOnSpace(s)) ids.push_back(vocab.emplace(t, static_cast<int>(vocab.size())).first->second);
     return ids;
 }
 

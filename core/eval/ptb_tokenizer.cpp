@@ -331,23 +331,13 @@ private:
     std::vector<std::string> tokens_;
 };
 
-std::vector<std::string_view> splitOnSpaces(std::string_view s) {  // str.split(' ')
-    std::vector<std::string_view> out;
-    size_t start = 0;
-    for (size_t i = 0; i <= s.size(); ++i)
-        if (i == s.size() || s[i] == ' ') {
-            out.push_back(s.substr(start, i - start));
-            start = i + 1;
-        }
-    return out;
-}
 
 }  // namespace
 
 std::string ptbNormalize(const std::string& tokenized) {
     std::string out;
     bool first = true;
-    for (std::string_view t : splitOnSpaces(tokenized)) {
+    for (std::string_view t : pytext::splitOnSpace(tokenized)) {
         std::string lowered;
         CodePoints cps = decode(t);
         for (uint32_t c : cps) appendUtf8(lowered, lowerCp(c));

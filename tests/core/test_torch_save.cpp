@@ -53,6 +53,14 @@ SaveValue sample() {
     return root;
 }
 
+// > 65535 entries (a ScanNet-wide feature dict has ~120k): ZIP64 end records.
+SaveValue manyEntries() {
+    SaveValue root = SaveValue::dict();
+    const float one = 1.f;
+    for (int i = 0; i < 66000; ++i) root.set("k" + std::to_string(i), SaveValue::floatTensor({1}, &one));
+    return root;
+}
+
 void compareDigests(const nlohmann::json& got, const nlohmann::json& want) {
     if (got != want) QFAIL(("digest differs:\n got  " + got.dump() + "\n want " + want.dump()).c_str());
 }
@@ -106,9 +114,7 @@ private slots:
     void manyEntriesUseZip64EndRecords() {  // > 65535 entries (a ScanNet-wide feature dict has ~120k)
         QTemporaryDir dir;
         const std::string path = dir.filePath("many.pt").toStdString();
-        SaveValue root = SaveValue::dict();
-        const float one = 1.f;
-        for (int i = 0; i < 66000; ++i) root.set("k" + std::to_string(i), SaveValue::floatTensor({1}, &one));
+        const SaveValue root = manyEntries();
         torchSave(path, root);
         TorchCheckpoint ckpt(path);
         QCOMPARE(ckpt.root().entries().size(), size_t(66000));
@@ -119,9 +125,7 @@ private slots:
         INST3D_REQUIRE_TORCH_PYTHON();
         QTemporaryDir dir;
         const std::string path = dir.filePath("many.pt").toStdString();
-        SaveValue root = SaveValue::dict();
-        const float one = 1.f;
-        for (int i = 0; i < 66000; ++i) root.set("k" + std::to_string(i), SaveValue::floatTensor({1}, &one));
+        const SaveValue root = manyEntries();
         torchSave(path, root);
         compareDigests(test::torchLoadDigest(path), test::digestOf(root));
     }
