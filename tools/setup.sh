@@ -40,11 +40,11 @@ PACKAGES=(
   libvtk9-dev libtorch-dev libopen3d-dev libyaml-cpp-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
   xvfb xauth libgl1-mesa-dri mesa-utils imagemagick x11-apps
-  libopenblas0-openmp python3-torch python3-pip default-jre-headless unzip
+  libopenblas0-openmp libgloo-dev python3-torch python3-pip default-jre-headless unzip
 )
 [ "$NEURAL_ONLY" -eq 1 ] && PACKAGES=(build-essential cmake ninja-build ccache pkg-config git libtorch-dev
   libyaml-cpp-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
-  libopenblas0-openmp python3-pip unzip)
+  libopenblas0-openmp libgloo-dev python3-pip unzip)
 # node and npm rebuild the LLaMA-2 vocabulary for the tokenizer tests: Debian's, unless a node with npm
 # is already installed (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
 [ "$NEURAL_ONLY" -eq 1 ] || { command -v node >/dev/null && command -v npm >/dev/null; } || PACKAGES+=(nodejs npm)

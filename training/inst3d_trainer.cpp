@@ -128,8 +128,10 @@ struct Inst3dTrainer::Impl {
         return samples[perm[size_t(k % n)]];
     }
 
-    // Loss sums and token counts of a micro-batch ([B] each); objects shuffled from orderSeed when train.
-    std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train, uint64_t orderSeed) const {
+    // Loss sums and token counts of a micro-batch ([B] each); sample i's objects shuffled from
+    // orderSeeds[i] when train (the sample's place in the stream, so any split over ranks sees the same).
+    std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train,
+                                                    const std::vector<uint64_t>& orderSeeds) const {
         std::vector<const SceneObjects*> scenes;
         for (const Encoded* e : batch) scenes.push_back(e->scene);
         const std::vector<torch::Tensor> sb = sceneBatch(scenes);
@@ -139,7 +141,7 @@ struct Inst3dTrainer::Impl {
         std::vector<EmbeddedSequence> seqs;
         for (size_t i = 0; i < batch.size(); ++i) {
             const Encoded& e = *batch[i];
-            const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, orderSeed + i);
+            const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, orderSeeds.empty() ? 0 : orderSeeds[i]);
             SequenceParts parts{e.text.text, e.text.question, e.text.answer};
             seqs.push_back(embedSequence(*st.llm, parts, st.model->objectSegments(tokens, int64_t(i), order, idEmbeds, st.config.tokenLayout)));
         }
@@ -164,17 +166,24 @@ StepResult Inst3dTrainer::step() {
     for (auto& g : s.opt->param_groups()) static_cast<torch::optim::AdamWOptions&>(g.options()).lr(r.lr);
     s.opt->zero_grad();
     // The step's micro-batches: their token counts first, so the loss is the mean over all answer
-    // tokens of the step (what one big batch would give), whatever the accumulation.
-    std::vector<std::vector<const Encoded*>> micro(size_t(s.o.gradAccum));
+    // tokens of the step (what one big batch would give), whatever the accumulation and the ranks.
+    const int world = s.o.group ? s.o.group->worldSize() : 1, rank = s.o.group ? s.o.group->rank() : 0;
     const int64_t first = s.steps * samplesPerStep();
-    for (int64_t k = 0; k < samplesPerStep(); ++k) micro[size_t(k / s.o.batchSize)].push_back(&s.streamSample(first + k));
     double tokens = 0;
-    for (const auto& m : micro)
-        for (const Encoded* e : m) tokens += double(e->text.answer.size());
+    std::vector<std::vector<const Encoded*>> micro(size_t(s.o.gradAccum));
+    std::vector<std::vector<uint64_t>> seeds(size_t(s.o.gradAccum));
+    for (int64_t k = 0; k < samplesPerStep(); ++k) {
+        const Encoded& e = s.streamSample(first + k);
+        tokens += double(e.text.answer.size());
+        if (k % world != rank) continue;  // another rank's share
+        micro[size_t(k / s.o.batchSize)].push_back(&e);
+        seeds[size_t(k / s.o.batchSize)].push_back(s.o.seed * 1000003 + uint64_t(first + k));
+    }
     std::map<std::string, std::pair<double, double>> perTask;
     double total = 0;
     for (size_t m = 0; m < micro.size(); ++m) {
-        auto [sums, counts] = s.forward(micro[m], true, s.o.seed * 1000003 + uint64_t(first) + m * uint64_t(s.o.batchSize));
+        if (micro[m].empty()) continue;
+        auto [sums, counts] = s.forward(micro[m], true, seeds[m]);
         torch::Tensor loss = sums.sum() / tokens;
         loss.backward();
         total += loss.item<double>();
@@ -183,6 +192,15 @@ StepResult Inst3dTrainer::step() {
             sum += sums[int64_t(i)].item<double>();
             count += counts[int64_t(i)].item<double>();
         }
+    }
+    if (world > 1) {  // every rank passes every gradient, zeros where its share touched none
+        std::vector<torch::Tensor> grads;
+        for (torch::Tensor& p : s.params) {
+            if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
+            grads.push_back(p.grad());
+        }
+        s.o.group->allReduceSum(grads);
+        total = s.o.group->allReduceSum(total);
     }
     const double maxNorm = s.o.optimizer.maxGradNorm > 0 ? s.o.optimizer.maxGradNorm : std::numeric_limits<double>::infinity();
     r.gradNorm = torch::nn::utils::clip_grad_norm_(s.params, maxNorm);
@@ -207,7 +225,7 @@ double Inst3dTrainer::validationLoss(const Inst3dData& data, int maxSamples) con
     for (size_t i = 0; i < enc.size(); i += size_t(s.o.batchSize)) {
         std::vector<const Encoded*> batch;
         for (size_t j = i; j < std::min(enc.size(), i + size_t(s.o.batchSize)); ++j) batch.push_back(&enc[j]);
-        auto [sums, counts] = s.forward(batch, false, 0);
+        auto [sums, counts] = s.forward(batch, false, {});
         sum += sums.sum().item<double>();
         count += counts.sum().item<double>();
     }

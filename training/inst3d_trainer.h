@@ -15,6 +15,7 @@
 #include "models/llm/llama_model.h"
 #include "models/llm/prompt_builder.h"
 #include "models/llm/tokenizer.h"
+#include "training/distributed.h"
 #include "training/inst3d_data.h"
 #include "training/lm_trainer.h"
 
@@ -37,11 +38,14 @@ struct Inst3dTrainOptions {
     int gradAccum = 1;            // micro-batches per optimizer step
     uint64_t seed = 38;           // Inst3D's seed: sample stream, object order, dropout
     bool shuffleObjects = true;   // Inst3D's random.shuffle(valid_ids)
+    // Several processes (training/distributed.h): each computes its share of every step (samples
+    // k with k % world == rank) and the gradient sums are all-reduced. Null: one process.
+    std::shared_ptr<DistributedGroup> group;
 };
 
 struct StepResult {
-    double loss = 0;                       // mean over the step's answer tokens
-    std::map<std::string, double> perTask;  // mean over each task's answer tokens in the step
+    double loss = 0;                       // mean over the step's answer tokens (all ranks)
+    std::map<std::string, double> perTask;  // mean over each task's answer tokens in this rank's share
     double lr = 0, gradNorm = 0;
 };
 

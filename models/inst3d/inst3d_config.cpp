@@ -26,6 +26,12 @@ void requireDivisible(const std::string& path, const char* what, int width, int 
                        std::to_string(heads) + " heads");
 }
 
+double unitInterval(const std::string& path, const std::string& key, const YAML::Node& v) {
+    const double x = v.as<double>();
+    if (!(x >= 0 && x < 1)) fail(path, "'" + key + "' must be in [0, 1)");
+    return x;
+}
+
 }  // namespace
 
 Inst3dConfig Inst3dConfig::fromYaml(const std::string& text, const std::string& path) {
@@ -60,6 +66,8 @@ Inst3dConfig Inst3dConfig::fromYaml(const std::string& text, const std::string& 
              else if (s == "add") c.spatialFusion = SpatialFusion::Add;
              else fail(path, "'" + k + "' is '" + s + "' (mul, bias or add)");
          }},
+        {"spatial_dropout", [&](const std::string& k, const YAML::Node& v) { c.spatialDropout = unitInterval(path, k, v); }},
+        {"relation_dropout", [&](const std::string& k, const YAML::Node& v) { c.relationDropout = unitInterval(path, k, v); }},
         {"mcmf_residual", [&](const std::string&, const YAML::Node& v) { c.mcmfResidual = v.as<bool>(); }},
         {"token_layout", [&](const std::string& k, const YAML::Node& v) {
              const std::string s = v.as<std::string>();
@@ -107,6 +115,7 @@ std::string Inst3dConfig::toYaml() const {
       << "\nrelation_heads: " << relationHeads << "\nrelation_ffn: " << relationFfn
       << "\nmax_objects: " << maxObjects << "\nidentifier_tokens: " << identifierTokens
       << "\ntoken_layout: " << tokenLayoutName(tokenLayout) << "\nmcmf_residual: " << (mcmfResidual ? "true" : "false")
+      << "\nspatial_dropout: " << spatialDropout << "\nrelation_dropout: " << relationDropout
       << "\n";
     return o.str();
 }

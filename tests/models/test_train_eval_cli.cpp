@@ -5,6 +5,10 @@
 #include <signal.h>
 
 #include <QProcess>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <QThread>
 #include <QtTest>
 #include <fstream>
@@ -31,6 +35,21 @@ std::vector<double> trainLosses(const std::string& log) {
     for (const auto& j : logLines(log))
         if (j.contains("loss")) out.push_back(j["loss"].get<double>());
     return out;
+}
+
+// A TCP port on 127.0.0.1 that is free now (bound to port 0, read back, closed) for the rendezvous.
+int freeLoopbackPort() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    int port = 0;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0) ::close(fd);
+    return port;
 }
 
 }  // namespace
@@ -133,6 +152,51 @@ private Q_SLOTS:
         }
         QCOMPARE(readTextFile(whole + "/checkpoint/adapter/adapter_model.safetensors"),
                  readTextFile(killed + "/checkpoint/adapter/adapter_model.safetensors"));
+    }
+
+    // torch.distributed's c10d with Gloo, torchrun's environment: 2 processes on this machine, each with
+    // half of every step's samples, all-reduced gradients; the same losses and weights as one process
+    // with the same global batch, to float tolerance (dropout off, so both runs draw the same masks).
+    void twoGlooProcessesEqualOne() {
+        const std::string model = path("nodrop.yaml");
+        writeFileAtomic(model, readTextFile(std::string(INST3D_TEST_DATA_DIR) + "/../../resources/config/model/synth-small.yaml") +
+                                   "spatial_dropout: 0\nrelation_dropout: 0\n");
+        const std::vector<std::string> extra = {"model.config=" + model, "optim.epochs=0.4", "save_every=1000"};
+        const std::string one = path("one"), two = path("two");
+        std::string err;
+        QVERIFY2(test::runInst3d(trainArgs(one, extra), nullptr, &err) == 0, err.c_str());
+        const QString port = QString::number(freeLoopbackPort());
+        QVERIFY(port != "0");
+        QProcess ranks[2];
+        for (int r = 0; r < 2; ++r) {
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert("RANK", QString::number(r));
+            env.insert("WORLD_SIZE", "2");
+            env.insert("MASTER_ADDR", "127.0.0.1");
+            env.insert("MASTER_PORT", port);
+            ranks[r].setProcessEnvironment(env);
+            QStringList a;
+            for (const std::string& s : trainArgs(two, extra)) a << QString::fromStdString(s);
+            ranks[r].start(QString::fromStdString(test::inst3dBinary()), a);
+        }
+        for (QProcess& p : ranks) {
+            QVERIFY(p.waitForFinished(300000));
+            QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, p.readAllStandardError().constData());
+        }
+        const std::vector<double> a = trainLosses(one + "/loss.jsonl"), b = trainLosses(two + "/loss.jsonl");
+        QCOMPARE(a.size(), b.size());
+        QVERIFY(a.size() >= 4);
+        for (size_t i = 0; i < a.size(); ++i) QVERIFY2(std::abs(a[i] - b[i]) < 1e-4, qPrintable(QString("step %1: %2 vs %3").arg(i + 1).arg(a[i]).arg(b[i])));
+        SafetensorsFile x(one + "/checkpoint/inst3d.safetensors"), y(two + "/checkpoint/inst3d.safetensors");
+        double worst = 0;
+        for (const TensorInfo& t : x.tensors()) {
+            const float* p = reinterpret_cast<const float*>(x.data(t));
+            const float* q = reinterpret_cast<const float*>(y.data(y.get(t.name)));
+            for (int64_t i = 0; i < t.numel(); ++i) worst = std::max(worst, double(std::abs(p[i] - q[i])));
+        }
+        qInfo("2 Gloo ranks vs 1 process: %zu steps, max |weight difference| %.3g", a.size(), worst);
+        QVERIFY2(worst < 1e-4, qPrintable(QString::number(worst)));
+        QVERIFY(!fileExists(two + "/rank-1/tokenizer.model"));
     }
 
     void badInputIsNamed() {

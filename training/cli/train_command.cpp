@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "training/cli/train_commands.h"
 #include "training/cli/train_config.h"
 #include "models/weights/torch_runtime.h"
+#include "training/distributed.h"
 #include "training/inst3d_checkpoint.h"
 
 namespace inst3d {
@@ -114,8 +116,9 @@ void checkFeatureWidths(const Inst3dConfig& m, const Inst3dData& data, const std
                            std::to_string(m.dim2d));
 }
 
-Inst3dTrainOptions trainOptions(const Config& c, size_t samples) {
+Inst3dTrainOptions trainOptions(const Config& c, size_t samples, std::shared_ptr<DistributedGroup> group) {
     Inst3dTrainOptions o;
+    o.group = std::move(group);
     o.batchSize = c.getInt("optim.batch_size");
     o.gradAccum = c.getInt("optim.grad_accum");
     if (o.batchSize < 1 || o.gradAccum < 1) throw UsageError("optim.batch_size and optim.grad_accum must be >= 1");
@@ -131,6 +134,8 @@ Inst3dTrainOptions trainOptions(const Config& c, size_t samples) {
     t.warmupSteps = int64_t(std::round(stepsPerEpoch * c.getDouble("optim.warmup_epochs")));
     return o;
 }
+
+int envRank() { return std::getenv("RANK") ? std::atoi(std::getenv("RANK")) : 0; }
 
 // After a kill, the log may hold steps past the checkpoint: drop them, the resumed run writes them again.
 void truncateLogAfter(const std::string& path, int64_t step) {
@@ -155,6 +160,8 @@ struct Run {
     CheckpointInfo info;
     std::string baseLlmDir;
     std::unique_ptr<Inst3dTrainer> trainer;
+    std::shared_ptr<DistributedGroup> group;  // one process unless WORLD_SIZE > 1
+    bool main() const { return group->isMain(); }
 };
 
 void setUp(Run& r, bool resume) {
@@ -171,17 +178,20 @@ void setUp(Run& r, bool resume) {
     } else {
         r.stack.config = mc;
         r.stack.prompt = ObjectPrompt::loadDefault();
-        buildLanguageModel(r.stack, r.cfg, r.train, r.dir, r.baseLlmDir, r.info);
+        // Every rank builds the same vocabulary and base LLM (seeded); only rank 0's files are kept.
+        const std::string own = r.main() ? r.dir : joinPath(r.dir, "rank-" + std::to_string(r.group->rank()));
+        makeDirectories(own);
+        buildLanguageModel(r.stack, r.cfg, r.train, own, r.baseLlmDir, r.info);
         r.stack.model = Inst3dModel::random(mc, uint64_t(r.cfg.getInt("seed")));
         r.stack.llm->setTrainEmbeddings(r.cfg.getBool("lora.train_embeddings"));
         r.stack.llm->enableLora(loraConfig(r.cfg), uint64_t(r.cfg.getInt("seed")));
     }
     if (r.cfg.getString("llm.finetune") == "full") r.stack.llm->setTrainBaseWeights(true);
     else if (r.cfg.getString("llm.finetune") != "lora") throw UsageError("llm.finetune is lora or full");
-    r.trainer = std::make_unique<Inst3dTrainer>(r.stack, r.train, trainOptions(r.cfg, r.train.samples.size()));
+    r.trainer = std::make_unique<Inst3dTrainer>(r.stack, r.train, trainOptions(r.cfg, r.train.samples.size(), r.group));
     if (resume) {
         r.trainer->loadState(r.ckptDir);
-        truncateLogAfter(r.log, r.trainer->stepsDone());
+        if (r.main()) truncateLogAfter(r.log, r.trainer->stepsDone());
     }
 }
 
@@ -208,14 +218,15 @@ void trainLoop(Run& r) {
     const int64_t total = r.trainer->totalSteps(), first = r.trainer->stepsDone();
     const int valEvery = std::max(1, r.cfg.getInt("val_every")), saveEvery = std::max(1, r.cfg.getInt("save_every"));
     const int reportEvery = int(std::max<int64_t>(1, total / 20));
-    std::printf("%lld steps of %lld samples (from step %lld) -> %s\n", (long long)total, (long long)r.trainer->samplesPerStep(),
-                (long long)first, r.ckptDir.c_str());
+    std::printf("%lld steps of %lld samples (from step %lld, %d process(es)) -> %s\n", (long long)total,
+                (long long)r.trainer->samplesPerStep(), (long long)first, r.group->worldSize(), r.ckptDir.c_str());
     ProgressBar bar("train");
     const auto t0 = Clock::now();
     while (r.trainer->stepsDone() < total) {
         const StepResult s = r.trainer->step();
         const int64_t k = r.trainer->stepsDone();
         const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (!r.main()) continue;  // other ranks only compute their share of each step
         appendJsonLine(r.log, {{"step", k}, {"loss", s.loss}, {"tasks", s.perTask}, {"lr", s.lr}, {"grad_norm", s.gradNorm},
                                {"seconds", elapsed}});
         const double done = double(k - first) / double(total - first);
@@ -232,6 +243,11 @@ void trainLoop(Run& r) {
         if (k % saveEvery == 0 || k == total) save(r);
     }
     bar.done();
+    r.group->barrier();
+    if (!r.main()) {  // its copy of the vocabulary and base LLM (rank 0 keeps the real ones)
+        fs::remove_all(joinPath(r.dir, "rank-" + std::to_string(r.group->rank())));
+        return;
+    }
     writeLossPlot(r.log, joinPath(r.dir, "loss.png"));
     std::printf("checkpoint %s, loss log %s, plot %s\n", r.ckptDir.c_str(), r.log.c_str(), joinPath(r.dir, "loss.png").c_str());
 }
@@ -255,10 +271,13 @@ int runTrain(const std::vector<std::string>& argv) {
     r.log = joinPath(r.dir, "loss.jsonl");
     const bool resume = args.has("resume");
     if (resume && !fileExists(joinPath(r.ckptDir, "checkpoint.json"))) fail(r.ckptDir, "nothing to resume");
-    if (!resume && fileExists(joinPath(r.ckptDir, "checkpoint.json")))
+    if (!resume && fileExists(joinPath(r.ckptDir, "checkpoint.json")) && envRank() == 0)
         fail(r.ckptDir, "a checkpoint exists already (--resume to continue it, or another output)");
+    r.group = DistributedGroup::fromEnvironment();
+    if (r.group->worldSize() > 1 && !std::getenv("INST3D_THREADS"))  // the ranks share this machine's CPUs
+        setThreads(std::max(1, cpusAvailableToProcess() / r.group->worldSize()));
     makeDirectories(r.dir);
-    if (!resume) writeFileAtomic(r.log, "");
+    if (!resume && r.main()) writeFileAtomic(r.log, "");
     setUp(r, resume);
     printSummary(r);
     trainLoop(r);
