@@ -33,6 +33,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 # shellcheck source=lib/deb_src.sh
 . "$HERE/tools/lib/deb_src.sh"
+# shellcheck source=lib/apt.sh
+. "$HERE/tools/lib/apt.sh"
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
@@ -49,17 +51,7 @@ PACKAGES=(
 # is already installed (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
 [ "$NEURAL_ONLY" -eq 1 ] || { command -v node >/dev/null && command -v npm >/dev/null; } || PACKAGES+=(nodejs npm)
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing ${#missing[@]} Debian packages: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-else
-  log "Debian packages already installed"
-fi
+install_debian_packages "${PACKAGES[@]}"
 
 # --- an optimised BLAS behind libblas.so.3 ------------------------------------------------------
 # Debian's LibTorch calls libblas.so.3 through the alternatives system; the reference BLAS (priority 10)

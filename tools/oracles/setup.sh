@@ -13,21 +13,15 @@ log() { printf '\033[1m[oracles]\033[0m %s\n' "$*"; }
 
 # Debian's interpreter, never the first python3 on PATH: only /usr/bin/python3 sees python3-torch.
 PY=/usr/bin/python3
-need=()
-for p in python3-torch python3-torchvision python3-venv python3-pip default-jre-headless; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+# shellcheck source=../lib/apt.sh
+. "$HERE/../lib/apt.sh"
+install_debian_packages python3-torch python3-torchvision python3-venv python3-pip default-jre-headless
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV (system site packages: Debian's torch and numpy)"
   $SUDO mkdir -p "$(dirname "$VENV")"
   $SUDO "$PY" -m venv --system-site-packages "$VENV"
 fi
-log "installing $(grep -c '^[a-z]' "$HERE/requirements.txt") pinned packages"
+log "installing $(grep -c '^[A-Za-z]' "$HERE/requirements.txt") pinned packages"
 # --no-deps: requirements.txt lists every dependency (see its header for why).
 $SUDO "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps -r "$HERE/requirements.txt"
 "$VENV/bin/python" - <<'PY'
