@@ -51,17 +51,13 @@ int64_t memAvailableBytes() {
     return 0;
 }
 
-// Shapes for --random-config: `tiny` (58 M parameters, a quick CPU figure) and `7b` (LLaMA-2-7B / Vicuna-7B).
+// LlamaConfig::named's shapes; a bad name is a bad command line.
 LlamaConfig randomConfig(const std::string& name) {
-    LlamaConfig c;
-    if (name == "7b") return c;  // LlamaConfig's defaults are the 7B shapes
-    if (name != "tiny") throw UsageError("--random-config takes tiny or 7b");
-    c.hiddenSize = 512;
-    c.intermediateSize = 1376;
-    c.numLayers = 8;
-    c.numHeads = c.numKvHeads = 8;
-    c.headDim = 64;
-    return c;
+    try {
+        return LlamaConfig::named(name);
+    } catch (const Error&) {
+        throw UsageError("--random-config takes tiny or 7b");
+    }
 }
 
 int64_t parameterCount(const LlamaConfig& c) {

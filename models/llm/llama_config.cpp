@@ -74,6 +74,18 @@ LlamaConfig LlamaConfig::load(const std::string& configJsonPath) {
     return fromJson(readTextFile(configJsonPath), configJsonPath);
 }
 
+LlamaConfig LlamaConfig::named(const std::string& name) {
+    LlamaConfig c;
+    if (name == "7b") return c;  // the defaults are the 7B shapes
+    if (name != "tiny") fail("", "unknown LLaMA config '" + name + "' (tiny or 7b)");
+    c.hiddenSize = 512;
+    c.intermediateSize = 1376;
+    c.numLayers = 8;
+    c.numHeads = c.numKvHeads = 8;
+    c.headDim = 64;
+    return c;
+}
+
 std::string LlamaConfig::toJson() const {
     nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}},
                         {"model_type", "llama"},

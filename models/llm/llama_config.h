@@ -26,6 +26,9 @@ struct LlamaConfig {
     // (hidden_act other than silu, RoPE scaling other than default, attention/MLP biases).
     static LlamaConfig fromJson(const std::string& json, const std::string& path);
     static LlamaConfig load(const std::string& configJsonPath);
+    // Shapes by name, for random models: "7b" (the defaults: LLaMA-2-7B / Vicuna-7B) and "tiny" (58 M
+    // parameters, a quick CPU figure). Error for another name.
+    static LlamaConfig named(const std::string& name);
     std::string toJson() const;  // transformers 4.x form (rope_theta at top level)
 };
 

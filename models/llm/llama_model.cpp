@@ -62,7 +62,30 @@ struct Layer {
                 {"self_attn.o_proj", &o}, {"mlp.gate_proj", &gate}, {"mlp.up_proj", &up},
                 {"mlp.down_proj", &down}};
     }
+    // The module name projs() gives `p`, one of this layer's projections.
+    std::string nameOf(const Proj* p) {
+        for (auto& [name, q] : projs())
+            if (q == p) return name;
+        return {};
+    }
 };
+
+// How random() fills a weight: ones, embeddings at std 0.02, or linear at uniform(+-sqrt(3 / fan_in)).
+enum class WeightInit { Norm, Embedding, Linear };
+
+// One entry of LlamaModel::Impl::layout().
+struct Weight {
+    std::string name;  // Hugging Face name
+    torch::Tensor* tensor;
+    std::vector<int64_t> shape;
+    WeightInit init;
+    int layer;         // decoder layer, -1 for the model-level weights
+};
+
+// PEFT's wrapper module: adapter keys are this + the base model's module name.
+const std::string kPeftPrefix = "base_model.model.";
+
+std::string layerPrefix(size_t i) { return "model.layers." + std::to_string(i) + "."; }
 
 }  // namespace
 
@@ -89,6 +112,57 @@ struct LlamaModel::Impl {
     std::optional<LoraConfig> lora;
     bool trainEmb = false;
     bool trainBase = false;
+
+    // Every weight with its HF name, shape and random init, in checkpoint order, which is also the order
+    // random() draws in; load, random and namedWeights share it. A tied lm_head aliases embed_tokens and
+    // is not listed. Sizes `layers` to the config.
+    std::vector<Weight> layout() {
+        const int64_t D = cfg.hiddenSize, V = cfg.vocabSize;
+        layers.resize(size_t(std::max(0, cfg.numLayers)));
+        std::vector<Weight> out = {{"model.embed_tokens.weight", &embedTokens, {V, D}, WeightInit::Embedding, -1},
+                                   {"model.norm.weight", &finalNorm, {D}, WeightInit::Norm, -1}};
+        if (!cfg.tieWordEmbeddings) out.push_back({"lm_head.weight", &lmHead, {V, D}, WeightInit::Linear, -1});
+        for (size_t i = 0; i < layers.size(); ++i) {
+            std::vector<Weight> l = layerLayout(i);
+            out.insert(out.end(), l.begin(), l.end());
+        }
+        return out;
+    }
+
+    // Layer i's weights in checkpoint order; the projections under their projs() names.
+    std::vector<Weight> layerLayout(size_t i) {
+        const int64_t D = cfg.hiddenSize, F = cfg.intermediateSize;
+        const int64_t qDim = int64_t(cfg.numHeads) * cfg.headDim, kvDim = int64_t(cfg.numKvHeads) * cfg.headDim;
+        Layer& l = layers[i];
+        const std::string p = layerPrefix(i);
+        auto norm = [&](const char* name, torch::Tensor& t) {
+            return Weight{p + name + ".weight", &t, {D}, WeightInit::Norm, int(i)};
+        };
+        auto proj = [&](Proj& w, std::vector<int64_t> shape) {
+            return Weight{p + l.nameOf(&w) + ".weight", &w.w, std::move(shape), WeightInit::Linear, int(i)};
+        };
+        return {norm("input_layernorm", l.attnNorm),
+                proj(l.q, {qDim, D}), proj(l.k, {kvDim, D}), proj(l.v, {kvDim, D}), proj(l.o, {D, qDim}),
+                norm("post_attention_layernorm", l.mlpNorm),
+                proj(l.gate, {F, D}), proj(l.up, {F, D}), proj(l.down, {D, F})};
+    }
+
+    // layout() in namedWeights' order, which saved training checkpoints and merged exports already use:
+    // embed_tokens; per layer its two norms, then its projections; the final norm; lm_head.
+    std::vector<Weight> saveOrder() {
+        std::vector<Weight> w = layout();
+        auto key = [&](const Weight& e) {
+            const int block = e.init == WeightInit::Embedding ? -1 : e.layer >= 0 ? e.layer : cfg.numLayers;
+            return std::make_pair(block, e.init != WeightInit::Norm);
+        };
+        std::stable_sort(w.begin(), w.end(), [&](const Weight& a, const Weight& b) { return key(a) < key(b); });
+        return w;
+    }
+
+    // A tied lm_head is embed_tokens itself (layout() lists it once).
+    void tieLmHead() {
+        if (cfg.tieWordEmbeddings) lmHead = embedTokens;
+    }
 
     // inv_freq[i] = 1 / theta^(2i / hd), fp32 as transformers (legacy `rotary_emb.inv_freq` keys unused).
     void initRope() {
@@ -261,30 +335,10 @@ std::unique_ptr<LlamaModel> LlamaModel::load(const std::string& dir, LlmDType dt
     s.device = parseTorchDevice(device);
     s.cfg = LlamaConfig::load(dir + "/config.json");
     s.dtype = scalarType(dtype);
-    const LlamaConfig& c = s.cfg;
-    const int64_t D = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
-    const int64_t qDim = int64_t(c.numHeads) * c.headDim, kvDim = int64_t(c.numKvHeads) * c.headDim;
     CheckpointFiles files(dir);
-    auto get = [&](const std::string& name, std::vector<int64_t> shape) {
-        return files.get(name, shape).to(s.device, s.dtype);  // no copy for f32 on the CPU: views the file
-    };
-    s.embedTokens = get("model.embed_tokens.weight", {V, D});
-    s.finalNorm = get("model.norm.weight", {D});
-    s.lmHead = c.tieWordEmbeddings ? s.embedTokens : get("lm_head.weight", {V, D});
-    for (int i = 0; i < c.numLayers; ++i) {
-        std::string p = "model.layers." + std::to_string(i) + ".";
-        Layer l;
-        l.attnNorm = get(p + "input_layernorm.weight", {D});
-        l.q.w = get(p + "self_attn.q_proj.weight", {qDim, D});
-        l.k.w = get(p + "self_attn.k_proj.weight", {kvDim, D});
-        l.v.w = get(p + "self_attn.v_proj.weight", {kvDim, D});
-        l.o.w = get(p + "self_attn.o_proj.weight", {D, qDim});
-        l.mlpNorm = get(p + "post_attention_layernorm.weight", {D});
-        l.gate.w = get(p + "mlp.gate_proj.weight", {F, D});
-        l.up.w = get(p + "mlp.up_proj.weight", {F, D});
-        l.down.w = get(p + "mlp.down_proj.weight", {D, F});
-        s.layers.push_back(std::move(l));
-    }
+    for (const Weight& w : s.layout())
+        *w.tensor = files.get(w.name, w.shape).to(s.device, s.dtype);  // no copy for f32 on the CPU: views the file
+    s.tieLmHead();
     s.initRope();
     return m;
 }
@@ -323,6 +377,15 @@ private:
     torch::Tensor pool_;
 };
 
+// Uniform(-a, a) has std a/sqrt(3): a = sqrt(3/fan_in) keeps activations at unit scale through the
+// residual stream; embeddings at std ~0.02 as LLaMA's initializer_range; lm_head at 1/sqrt(D). Drawn on
+// the CPU, so every device gets the same numbers.
+torch::Tensor randomWeight(const Weight& w, PoolFill& fill, torch::ScalarType dtype, torch::Device device) {
+    if (w.init == WeightInit::Norm) return torch::ones(w.shape, torch::TensorOptions().dtype(dtype).device(device));
+    const double a = w.init == WeightInit::Embedding ? 0.02 * std::sqrt(3.0) : std::sqrt(3.0 / double(w.shape.at(1)));
+    return fill.make(w.shape, a, dtype).to(device);
+}
+
 }  // namespace
 
 std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDType dtype, uint64_t seed,
@@ -334,31 +397,9 @@ std::unique_ptr<LlamaModel> LlamaModel::random(const LlamaConfig& config, LlmDTy
     s.dtype = scalarType(dtype);
     const LlamaConfig& c = s.cfg;
     if (c.numKvHeads <= 0 || c.numHeads % c.numKvHeads != 0) fail("", "random model: heads must be a multiple of kv heads");
-    const int64_t D = c.hiddenSize, F = c.intermediateSize, V = c.vocabSize;
-    const int64_t qDim = int64_t(c.numHeads) * c.headDim, kvDim = int64_t(c.numKvHeads) * c.headDim;
     PoolFill fill(seed);
-    // Uniform(-a, a) has std a/sqrt(3): a = sqrt(3/fan_in) keeps activations at unit scale through the
-    // residual stream; embeddings at std ~0.02 as LLaMA's initializer_range; lm_head at 1/sqrt(D).
-    auto linear = [&](int64_t out, int64_t in) {
-        return fill.make({out, in}, std::sqrt(3.0 / double(in)), s.dtype).to(s.device);
-    };
-    auto ones = [&](int64_t n) { return torch::ones({n}, s.options(s.dtype)); };
-    s.embedTokens = fill.make({V, D}, 0.02 * std::sqrt(3.0), s.dtype).to(s.device);
-    s.finalNorm = ones(D);
-    s.lmHead = c.tieWordEmbeddings ? s.embedTokens : linear(V, D);
-    for (int i = 0; i < c.numLayers; ++i) {
-        Layer l;
-        l.attnNorm = ones(D);
-        l.q.w = linear(qDim, D);
-        l.k.w = linear(kvDim, D);
-        l.v.w = linear(kvDim, D);
-        l.o.w = linear(D, qDim);
-        l.mlpNorm = ones(D);
-        l.gate.w = linear(F, D);
-        l.up.w = linear(F, D);
-        l.down.w = linear(D, F);
-        s.layers.push_back(std::move(l));
-    }
+    for (const Weight& w : s.layout()) *w.tensor = randomWeight(w, fill, s.dtype, s.device);
+    s.tieLmHead();
     s.initRope();
     return m;
 }
@@ -503,39 +544,30 @@ std::vector<std::pair<std::string, at::Tensor>> LlamaModel::adapterTensors() con
     for (size_t i = 0; i < s.layers.size(); ++i) {
         for (auto& [name, p] : s.layers[i].projs()) {
             if (!p->loraA.defined()) continue;
-            const std::string key = "base_model.model.model.layers." + std::to_string(i) + "." + name;
+            const std::string key = kPeftPrefix + layerPrefix(i) + name;
             out.emplace_back(key + ".lora_A.weight", p->loraA);
             out.emplace_back(key + ".lora_B.weight", p->loraB);
         }
     }
-    if (s.trainEmb) {
-        out.emplace_back("base_model.model.model.embed_tokens.weight", s.embedTokens);
-        if (!s.cfg.tieWordEmbeddings) out.emplace_back("base_model.model.lm_head.weight", s.lmHead);
-    }
+    if (s.trainEmb)  // PEFT's save_embedding_layers: embed_tokens, then lm_head unless tied
+        for (const Weight& w : s.layout())
+            if (w.tensor == &s.embedTokens || w.tensor == &s.lmHead) out.emplace_back(kPeftPrefix + w.name, *w.tensor);
     return out;
 }
 
 std::vector<at::Tensor> LlamaModel::trainableParameters() const {
+    Impl& s = *impl_;
     std::vector<at::Tensor> out;
     for (auto& [name, t] : adapterTensors()) out.push_back(t);
-    if (impl_->trainBase)
-        for (auto& [name, t] : namedWeights())
-            if (name != "model.embed_tokens.weight" && name != "lm_head.weight") out.push_back(t);
+    if (s.trainBase)  // all but embed_tokens / lm_head, which setTrainEmbeddings governs
+        for (const Weight& w : s.saveOrder())
+            if (w.tensor != &s.embedTokens && w.tensor != &s.lmHead) out.push_back(*w.tensor);
     return out;
 }
 
 std::vector<std::pair<std::string, at::Tensor>> LlamaModel::namedWeights() const {
-    Impl& s = *impl_;
-    std::vector<std::pair<std::string, at::Tensor>> out = {{"model.embed_tokens.weight", s.embedTokens}};
-    for (size_t i = 0; i < s.layers.size(); ++i) {
-        Layer& l = s.layers[i];
-        const std::string p = "model.layers." + std::to_string(i) + ".";
-        out.emplace_back(p + "input_layernorm.weight", l.attnNorm);
-        out.emplace_back(p + "post_attention_layernorm.weight", l.mlpNorm);
-        for (auto& [name, proj] : l.projs()) out.emplace_back(p + name + ".weight", proj->w);
-    }
-    out.emplace_back("model.norm.weight", s.finalNorm);
-    if (!s.cfg.tieWordEmbeddings) out.emplace_back("lm_head.weight", s.lmHead);
+    std::vector<std::pair<std::string, at::Tensor>> out;
+    for (const Weight& w : impl_->saveOrder()) out.emplace_back(w.name, *w.tensor);
     return out;
 }
 

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 
 #include "core/common/error.h"
 #include "core/io/safetensors.h"
@@ -168,83 +167,65 @@ Uni3dInput prepareUni3dInstance(const std::vector<float>& xyz, const std::vector
 
 namespace {
 
-using torch::indexing::Slice;
-
 enum class Init { Linear, Zero, One, Token };
 
+// One tensor of the released checkpoint: its name (without the "point_encoder." prefix), the member
+// that holds it, its shape, how random() fills it.
 struct Spec {
-    std::string name;  // without the "point_encoder." prefix
+    std::string name;
+    torch::Tensor* tensor;
     std::vector<int64_t> shape;
     Init init;
+    bool optional = false;  // visual.norm: only token-pooled checkpoints have it
 };
 
-// Every tensor the forward reads, under its released name, with its shape.
-std::vector<Spec> tensorSpecs(const Uni3dConfig& c) {
-    const int64_t D = c.transDim, H = c.mlpHidden;
-    std::vector<Spec> s;
-    auto add = [&](const std::string& n, std::vector<int64_t> shape, Init init) { s.push_back({n, std::move(shape), init}); };
-    auto linear = [&](const std::string& p, int64_t out, int64_t in, bool bias = true) {
-        add(p + "weight", {out, in}, Init::Linear);
-        if (bias) add(p + "bias", {out}, Init::Zero);
-    };
-    auto conv = [&](const std::string& p, int64_t out, int64_t in) {  // Conv1d(in, out, 1)
-        add(p + "weight", {out, in, 1}, Init::Linear);
-        add(p + "bias", {out}, Init::Zero);
-    };
-    auto norm = [&](const std::string& p, int64_t n) {
-        add(p + "weight", {n}, Init::One);
-        add(p + "bias", {n}, Init::Zero);
-    };
-    auto batchNorm = [&](const std::string& p, int64_t n) {
-        norm(p, n);
-        add(p + "running_mean", {n}, Init::Zero);
-        add(p + "running_var", {n}, Init::One);
-    };
-    add("cls_token", {1, 1, D}, Init::Token);
-    add("cls_pos", {1, 1, D}, Init::Token);
-    conv("encoder.first_conv.0.", c.pnDim1, 6);
-    batchNorm("encoder.first_conv.1.", c.pnDim1);
-    conv("encoder.first_conv.3.", c.pnDim2, c.pnDim1);
-    conv("encoder.second_conv.0.", c.pnDim3, 2 * c.pnDim2);
-    batchNorm("encoder.second_conv.1.", c.pnDim3);
-    conv("encoder.second_conv.3.", c.encoderDim, c.pnDim3);
-    linear("encoder2trans.", D, c.encoderDim);
-    linear("trans2embed.", c.embedDim, D);
-    linear("pos_embed.0.", c.posHidden, 3);
-    linear("pos_embed.2.", D, c.posHidden);
-    for (int64_t i = 0; i < c.depth; ++i) {
-        const std::string b = "visual.blocks." + std::to_string(i) + ".";
-        norm(b + "norm1.", D);
-        if (c.qkvFused) {
-            linear(b + "attn.qkv.", 3 * D, D, /*bias=*/false);
-            add(b + "attn.q_bias", {D}, Init::Zero);
-            add(b + "attn.v_bias", {D}, Init::Zero);
-        } else {
-            linear(b + "attn.q_proj.", D, D);
-            linear(b + "attn.k_proj.", D, D, /*bias=*/false);
-            linear(b + "attn.v_proj.", D, D);
-        }
-        linear(b + "attn.proj.", D, D);
-        norm(b + "norm2.", D);
-        switch (c.mlp) {
-            case Uni3dMlp::Gelu: linear(b + "mlp.fc1.", H, D); break;
-            case Uni3dMlp::SwiGlu:
-                linear(b + "mlp.fc1_g.", H, D);
-                linear(b + "mlp.fc1_x.", H, D);
-                norm(b + "mlp.norm.", H);
-                break;
-            case Uni3dMlp::PackedGlu: linear(b + "mlp.fc1.", 2 * H, D); break;
-        }
-        linear(b + "mlp.fc2.", D, H);
-    }
-    norm("visual.fc_norm.", D);
-    return s;
-}
+// Builds a layout in checkpoint order, one PyTorch module at a time.
+struct SpecList {
+    std::vector<Spec> specs;
+    bool optional = false;  // for the specs added from now on
 
-struct ConvBn {                    // Conv1d(k=1) -> BatchNorm1d (eval) -> ReLU -> Conv1d(k=1), channels last
-    torch::Tensor w1, b1;          // [c_mid, c_in], [c_mid]
-    torch::Tensor bnScale, bnShift;  // [c_mid]: weight / sqrt(var + eps), bias - mean * scale
-    torch::Tensor w2, b2;          // [c_out, c_mid], [c_out]
+    void add(const std::string& n, torch::Tensor& t, std::vector<int64_t> shape, Init init) {
+        specs.push_back({n, &t, std::move(shape), init, optional});
+    }
+    void weight(const std::string& p, torch::Tensor& w, int64_t out, int64_t in) {  // Linear(bias=False)
+        add(p + "weight", w, {out, in}, Init::Linear);
+    }
+    void linear(const std::string& p, torch::Tensor& w, torch::Tensor& b, int64_t out, int64_t in) {
+        weight(p, w, out, in);
+        add(p + "bias", b, {out}, Init::Zero);
+    }
+    // Conv1d(in, out, 1)
+    void conv(const std::string& p, torch::Tensor& w, torch::Tensor& b, int64_t out, int64_t in) {
+        add(p + "weight", w, {out, in, 1}, Init::Linear);
+        add(p + "bias", b, {out}, Init::Zero);
+    }
+    void norm(const std::string& p, torch::Tensor& w, torch::Tensor& b, int64_t n) {
+        add(p + "weight", w, {n}, Init::One);
+        add(p + "bias", b, {n}, Init::Zero);
+    }
+};
+
+struct ConvBn {  // Conv1d(k=1) -> BatchNorm1d (eval) -> ReLU -> Conv1d(k=1), channels last
+    // As stored: Sequential modules 0 (Conv1d [c_mid, c_in, 1]), 1 (BatchNorm1d [c_mid]), 3 (Conv1d [c_out, c_mid, 1]).
+    torch::Tensor conv1W, b1, bnW, bnB, bnMean, bnVar, conv2W, b2;
+    // fold(): the convolutions as matrices, BatchNorm as scale and shift.
+    torch::Tensor w1, w2;              // [c_mid, c_in], [c_out, c_mid]
+    torch::Tensor bnScale, bnShift;    // [c_mid]: weight / sqrt(var + eps), bias - mean * scale
+
+    void addTo(SpecList& s, const std::string& p, int64_t in, int64_t mid, int64_t out) {
+        s.conv(p + "0.", conv1W, b1, mid, in);
+        s.norm(p + "1.", bnW, bnB, mid);
+        s.add(p + "1.running_mean", bnMean, {mid}, Init::Zero);
+        s.add(p + "1.running_var", bnVar, {mid}, Init::One);
+        s.conv(p + "3.", conv2W, b2, out, mid);
+    }
+
+    void fold(double eps) {
+        w1 = conv1W.squeeze(-1);
+        bnScale = bnW / torch::sqrt(bnVar + eps);
+        bnShift = bnB - bnMean * bnScale;
+        w2 = conv2W.squeeze(-1);
+    }
 
     torch::Tensor operator()(const torch::Tensor& x) const {  // [..., c_in] -> [..., c_out]
         torch::Tensor h = torch::relu(torch::linear(x, w1, b1) * bnScale + bnShift);  // [..., c_mid]
@@ -254,19 +235,57 @@ struct ConvBn {                    // Conv1d(k=1) -> BatchNorm1d (eval) -> ReLU 
 
 struct Block {
     torch::Tensor norm1W, norm1B;        // [D]
-    torch::Tensor qkvW, qkvB;            // [3D, D], [3D]: [q; k; v] with k bias 0
+    torch::Tensor qkvW, qkvB;            // [3D, D], [3D]: [q; k; v] with k bias 0 (qkvW as stored when fused)
+    torch::Tensor qB, vB;                // [D] as stored: q_bias / v_bias, or the q_proj / v_proj biases
+    torch::Tensor qW, kW, vW;            // [D, D] as stored, separate projections only
     torch::Tensor projW, projB;          // [D, D], [D]
     torch::Tensor norm2W, norm2B;        // [D]
     torch::Tensor fc1W, fc1B;            // [H, D] (GELU) or [2H, D] = [gate; value] (GLU kinds)
+    torch::Tensor fc1gW, fc1gB, fc1xW, fc1xB;  // [H, D], [H] as stored, SwiGLU only
     torch::Tensor mlpNormW, mlpNormB;    // [H], SwiGLU only
     torch::Tensor fc2W, fc2B;            // [D, H], [D]
+
+    void addTo(SpecList& s, const std::string& b, const Uni3dConfig& c) {
+        const int64_t D = c.transDim, H = c.mlpHidden;
+        s.norm(b + "norm1.", norm1W, norm1B, D);
+        if (c.qkvFused) {
+            s.weight(b + "attn.qkv.", qkvW, 3 * D, D);
+            s.add(b + "attn.q_bias", qB, {D}, Init::Zero);
+            s.add(b + "attn.v_bias", vB, {D}, Init::Zero);
+        } else {
+            s.linear(b + "attn.q_proj.", qW, qB, D, D);
+            s.weight(b + "attn.k_proj.", kW, D, D);
+            s.linear(b + "attn.v_proj.", vW, vB, D, D);
+        }
+        s.linear(b + "attn.proj.", projW, projB, D, D);
+        s.norm(b + "norm2.", norm2W, norm2B, D);
+        if (c.mlp == Uni3dMlp::SwiGlu) {
+            s.linear(b + "mlp.fc1_g.", fc1gW, fc1gB, H, D);
+            s.linear(b + "mlp.fc1_x.", fc1xW, fc1xB, H, D);
+            s.norm(b + "mlp.norm.", mlpNormW, mlpNormB, H);
+        } else {
+            s.linear(b + "mlp.fc1.", fc1W, fc1B, c.mlp == Uni3dMlp::PackedGlu ? 2 * H : H, D);
+        }
+        s.linear(b + "mlp.fc2.", fc2W, fc2B, D, H);
+    }
+
+    // One qkv matmul (k has no bias) and, for SwiGLU, one [gate; value] fc1 matmul.
+    void fuse(const Uni3dConfig& c) {
+        if (!c.qkvFused) qkvW = torch::cat({qW, kW, vW});
+        qkvB = torch::cat({qB, torch::zeros({c.transDim}, norm1W.options()), vB});
+        if (c.mlp == Uni3dMlp::SwiGlu) {
+            fc1W = torch::cat({fc1gW, fc1xW});
+            fc1B = torch::cat({fc1gB, fc1xB});
+        }
+    }
 };
+
+std::string blockPrefix(int64_t i) { return "visual.blocks." + std::to_string(i) + "."; }
 
 }  // namespace
 
 struct Uni3dEncoder::Impl {
     Uni3dConfig cfg;
-    std::vector<std::pair<std::string, torch::Tensor>> named;  // released names without the prefix
     torch::Device device = torch::kCPU;
     torch::Tensor clsToken, clsPos;       // [1, 1, D]
     ConvBn firstConv, secondConv;         // 6 -> c2, 2*c2 -> encoderDim
@@ -277,56 +296,42 @@ struct Uni3dEncoder::Impl {
     torch::Tensor fcNormW, fcNormB;       // visual.fc_norm [D]
     torch::Tensor trans2embedW, trans2embedB;  // [embed, D], [embed]
 
-    // Moves the named weights to `device`, then derives the fused forms (BatchNorm folded, qkv joined).
-    void build() {
-        for (auto& [name, t] : named) t = t.to(device);
-        std::map<std::string, torch::Tensor> w(named.begin(), named.end());
-        auto at = [&](const std::string& n) { return w.at(n); };
-        auto convBn = [&](const std::string& p) {
-            ConvBn c;
-            c.w1 = at(p + "0.weight").squeeze(-1);
-            c.b1 = at(p + "0.bias");
-            c.bnScale = at(p + "1.weight") / torch::sqrt(at(p + "1.running_var") + cfg.bnEps);
-            c.bnShift = at(p + "1.bias") - at(p + "1.running_mean") * c.bnScale;
-            c.w2 = at(p + "3.weight").squeeze(-1);
-            c.b2 = at(p + "3.bias");
-            return c;
-        };
-        clsToken = at("cls_token");
-        clsPos = at("cls_pos");
-        firstConv = convBn("encoder.first_conv.");
-        secondConv = convBn("encoder.second_conv.");
-        enc2transW = at("encoder2trans.weight"), enc2transB = at("encoder2trans.bias");
-        pos1W = at("pos_embed.0.weight"), pos1B = at("pos_embed.0.bias");
-        pos2W = at("pos_embed.2.weight"), pos2B = at("pos_embed.2.bias");
+    // Every tensor the forward reads, under its released name, in the file's order (the optional
+    // visual.norm last); load, random and stateDict share it. Sizes `blocks` to the config.
+    std::vector<Spec> layout() {
         const int64_t D = cfg.transDim;
-        blocks.clear();
-        for (int64_t i = 0; i < cfg.depth; ++i) {
-            const std::string b = "visual.blocks." + std::to_string(i) + ".";
-            Block k;
-            k.norm1W = at(b + "norm1.weight"), k.norm1B = at(b + "norm1.bias");
-            if (cfg.qkvFused) {
-                k.qkvW = at(b + "attn.qkv.weight");
-                k.qkvB = torch::cat({at(b + "attn.q_bias"), torch::zeros({D}, at(b + "norm1.weight").options()), at(b + "attn.v_bias")});
-            } else {
-                k.qkvW = torch::cat({at(b + "attn.q_proj.weight"), at(b + "attn.k_proj.weight"), at(b + "attn.v_proj.weight")});
-                k.qkvB = torch::cat({at(b + "attn.q_proj.bias"), torch::zeros({D}, at(b + "norm1.weight").options()), at(b + "attn.v_proj.bias")});
-            }
-            k.projW = at(b + "attn.proj.weight"), k.projB = at(b + "attn.proj.bias");
-            k.norm2W = at(b + "norm2.weight"), k.norm2B = at(b + "norm2.bias");
-            if (cfg.mlp == Uni3dMlp::SwiGlu) {  // fc1_g, fc1_x -> one [gate; value] matmul
-                k.fc1W = torch::cat({at(b + "mlp.fc1_g.weight"), at(b + "mlp.fc1_x.weight")});
-                k.fc1B = torch::cat({at(b + "mlp.fc1_g.bias"), at(b + "mlp.fc1_x.bias")});
-                k.mlpNormW = at(b + "mlp.norm.weight"), k.mlpNormB = at(b + "mlp.norm.bias");
-            } else {
-                k.fc1W = at(b + "mlp.fc1.weight"), k.fc1B = at(b + "mlp.fc1.bias");
-            }
-            k.fc2W = at(b + "mlp.fc2.weight"), k.fc2B = at(b + "mlp.fc2.bias");
-            blocks.push_back(std::move(k));
-        }
-        if (w.count("visual.norm.weight")) normW = at("visual.norm.weight"), normB = at("visual.norm.bias");
-        fcNormW = at("visual.fc_norm.weight"), fcNormB = at("visual.fc_norm.bias");
-        trans2embedW = at("trans2embed.weight"), trans2embedB = at("trans2embed.bias");
+        SpecList s;
+        s.add("cls_token", clsToken, {1, 1, D}, Init::Token);
+        s.add("cls_pos", clsPos, {1, 1, D}, Init::Token);
+        firstConv.addTo(s, "encoder.first_conv.", 6, cfg.pnDim1, cfg.pnDim2);
+        secondConv.addTo(s, "encoder.second_conv.", 2 * cfg.pnDim2, cfg.pnDim3, cfg.encoderDim);
+        s.linear("encoder2trans.", enc2transW, enc2transB, D, cfg.encoderDim);
+        s.linear("trans2embed.", trans2embedW, trans2embedB, cfg.embedDim, D);
+        s.linear("pos_embed.0.", pos1W, pos1B, cfg.posHidden, 3);
+        s.linear("pos_embed.2.", pos2W, pos2B, D, cfg.posHidden);
+        blocks.resize(size_t(cfg.depth));
+        for (int64_t i = 0; i < cfg.depth; ++i) blocks[size_t(i)].addTo(s, blockPrefix(i), cfg);
+        s.norm("visual.fc_norm.", fcNormW, fcNormB, D);
+        s.optional = true;  // visual.norm: a token-pooled Eva (global_pool != 'avg')
+        s.norm("visual.norm.", normW, normB, D);
+        return s.specs;
+    }
+
+    // The name of block i's first tensor: a checkpoint holding it for i = depth has more blocks than cfg.
+    std::string blockStart(int64_t i) const {
+        SpecList s;
+        Block probe;
+        probe.addTo(s, blockPrefix(i), cfg);
+        return s.specs.front().name;
+    }
+
+    // Moves the checkpoint tensors to `device`, then derives the fused forms (BatchNorm folded, qkv joined).
+    void build() {
+        for (const Spec& w : layout())
+            if (w.tensor->defined()) *w.tensor = w.tensor->to(device);
+        firstConv.fold(cfg.bnEps);
+        secondConv.fold(cfg.bnEps);
+        for (Block& b : blocks) b.fuse(cfg);
     }
 
     // ---- forward ----
@@ -453,10 +458,37 @@ std::string Uni3dEncoder::device() const { return impl_->device.str(); }
 
 namespace {
 
+// random()'s draw for one tensor, from `gen` in layout order.
+torch::Tensor randomTensor(const Spec& spec, at::Generator& gen) {
+    torch::Tensor t;
+    switch (spec.init) {
+        case Init::Linear: {  // uniform(-a, a), std 1/sqrt(fan_in)
+            int64_t fanIn = 1;
+            for (size_t i = 1; i < spec.shape.size(); ++i) fanIn *= spec.shape[i];
+            t = (torch::rand(spec.shape, gen) * 2 - 1) * std::sqrt(3.0 / double(fanIn));
+            break;
+        }
+        case Init::Token: t = at::normal(0.0, 0.02, spec.shape, gen, torch::kFloat32); break;
+        case Init::Zero: t = torch::zeros(spec.shape); break;
+        case Init::One: t = torch::ones(spec.shape); break;
+    }
+    return t;
+}
+
 void checkConfig(const Uni3dConfig& c) {
     if (c.transDim <= 0 || c.depth < 0 || c.heads <= 0 || c.transDim % c.heads != 0)
         fail("", "Uni3D config '" + c.name + "': trans_dim must be a positive multiple of heads");
     if (c.numGroup <= 0 || c.groupSize <= 0) fail("", "Uni3D config '" + c.name + "': num_group and group_size must be positive");
+}
+
+// Where the encoder's names start in a checkpoint: the first prefix that puts `first` (cls_token) in it.
+std::string encoderPrefix(const SafetensorsFile& file, const std::string& first, const std::string& path) {
+    const std::vector<std::string> prefixes = {"module.point_encoder.", "point_encoder.", ""};
+    for (const std::string& p : prefixes)
+        if (file.find(p + first)) return p;
+    std::string tried;
+    for (const std::string& p : prefixes) tried += (tried.empty() ? "'" : ", '") + p + first + "'";
+    fail(path, "no Uni3D point encoder: none of " + tried + " is in the file");
 }
 
 }  // namespace
@@ -464,38 +496,27 @@ void checkConfig(const Uni3dConfig& c) {
 std::unique_ptr<Uni3dEncoder> Uni3dEncoder::load(const std::string& path, const Uni3dConfig& config,
                                                 const std::string& device) {
     checkConfig(config);
-    const torch::Device dev = parseTorchDevice(device);
-    auto file = std::make_shared<SafetensorsFile>(path);
-    std::string prefix;
-    bool found = false;
-    for (const char* p : {"module.point_encoder.", "point_encoder.", ""})
-        if (file->find(std::string(p) + "cls_token")) {
-            prefix = p;
-            found = true;
-            break;
-        }
-    if (!found)
-        fail(path, "no Uni3D point encoder: none of 'module.point_encoder.cls_token', 'point_encoder.cls_token', "
-                   "'cls_token' is in the file");
-    const std::string extra = prefix + "visual.blocks." + std::to_string(config.depth) + ".norm1.weight";
-    if (file->find(extra))
-        fail(path, "tensor '" + extra + "' present: the checkpoint has more than " + std::to_string(config.depth) +
-                       " blocks (Uni3D config '" + config.name + "')");
-
     std::unique_ptr<Uni3dEncoder> m(new Uni3dEncoder());
     Impl& s = *m->impl_;
     s.cfg = config;
-    s.device = dev;
-    auto get = [&](const std::string& name, const std::vector<int64_t>& shape) {
-        const std::string full = prefix + name;
+    s.device = parseTorchDevice(device);
+    auto file = std::make_shared<SafetensorsFile>(path);
+    const std::vector<Spec> specs = s.layout();
+    const std::string prefix = encoderPrefix(*file, specs.front().name, path);
+    const std::string extra = prefix + s.blockStart(config.depth);
+    if (file->find(extra))
+        fail(path, "tensor '" + extra + "' present: the checkpoint has more than " + std::to_string(config.depth) +
+                       " blocks (Uni3D config '" + config.name + "')");
+    auto get = [&](const Spec& spec) {
+        const std::string full = prefix + spec.name;
         if (!file->find(full)) fail(path, "tensor '" + full + "' missing (Uni3D config '" + config.name + "')");
-        return loadTensorChecked(file, full, shape).to(torch::kFloat32);
+        return loadTensorChecked(file, full, spec.shape).to(torch::kFloat32);
     };
-    for (const Spec& spec : tensorSpecs(config)) s.named.emplace_back(spec.name, get(spec.name, spec.shape));
-    if (file->find(prefix + "visual.norm.weight")) {  // a token-pooled Eva (global_pool != 'avg')
-        s.named.emplace_back("visual.norm.weight", get("visual.norm.weight", {config.transDim}));
-        s.named.emplace_back("visual.norm.bias", get("visual.norm.bias", {config.transDim}));
-    }
+    // visual.norm is read when the file has its first tensor, and then must be whole.
+    auto firstOptional = std::find_if(specs.begin(), specs.end(), [](const Spec& w) { return w.optional; });
+    const bool withOptional = firstOptional != specs.end() && file->find(prefix + firstOptional->name);
+    for (const Spec& spec : specs)
+        if (!spec.optional || withOptional) *spec.tensor = get(spec);
     s.build();
     return m;
 }
@@ -507,21 +528,8 @@ std::unique_ptr<Uni3dEncoder> Uni3dEncoder::random(const Uni3dConfig& config, ui
     s.cfg = config;
     s.device = parseTorchDevice(device);  // weights drawn on the CPU, moved by build()
     at::Generator gen = at::detail::createCPUGenerator(seed);
-    for (const Spec& spec : tensorSpecs(config)) {
-        torch::Tensor t;
-        switch (spec.init) {
-            case Init::Linear: {  // uniform(-a, a), std 1/sqrt(fan_in)
-                int64_t fanIn = 1;
-                for (size_t i = 1; i < spec.shape.size(); ++i) fanIn *= spec.shape[i];
-                t = (torch::rand(spec.shape, gen) * 2 - 1) * std::sqrt(3.0 / double(fanIn));
-                break;
-            }
-            case Init::Token: t = at::normal(0.0, 0.02, spec.shape, gen, torch::kFloat32); break;
-            case Init::Zero: t = torch::zeros(spec.shape); break;
-            case Init::One: t = torch::ones(spec.shape); break;
-        }
-        s.named.emplace_back(spec.name, t);
-    }
+    for (const Spec& spec : s.layout())
+        if (!spec.optional) *spec.tensor = randomTensor(spec, gen);
     s.build();
     return m;
 }
@@ -536,7 +544,8 @@ std::unique_ptr<Uni3dEncoder> Uni3dEncoder::open(const std::string& spec, const 
 
 std::vector<std::pair<std::string, at::Tensor>> Uni3dEncoder::stateDict() const {
     std::vector<std::pair<std::string, at::Tensor>> out;
-    for (const auto& [name, t] : impl_->named) out.emplace_back("point_encoder." + name, t);
+    for (const Spec& spec : impl_->layout())  // the optional visual.norm only where the checkpoint had it
+        if (spec.tensor->defined()) out.emplace_back("point_encoder." + spec.name, *spec.tensor);
     return out;
 }
 
