@@ -2,7 +2,6 @@
 // aggregation) and times inst3d's loadScene on it, reporting the median of several runs and the peak
 // memory. bench/scene_load.sh runs the peers (Open3D, CloudCompare) on the same file beside it.
 //   inst3d_bench_scene_load DIR [--vertices N] [--runs K]
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/memory_stats.h"
 #include "core/cli/command.h"
 #include "core/common/file_util.h"
 #include "core/io/ply.h"
@@ -18,12 +18,6 @@
 #include "core/io/scene_loader.h"
 
 using namespace inst3d;
-
-static long peakRssKb() {
-    struct rusage ru {};
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 // A wavy grid: side*side vertices, 2*(side-1)^2 faces, 64-vertex-wide segments, one object per 16 segments.
 static void writeBenchScene(const std::string& dir, size_t side) {
@@ -84,7 +78,7 @@ static int runBench(const std::vector<std::string>& argv) {
         std::printf("wrote the benchmark scene to %s; run again to measure\n", dir.c_str());
         return 0;
     }
-    long rssBefore = peakRssKb();
+    long rssBefore = (peakResidentBytes() / 1024);
     std::vector<double> times;
     size_t nv = 0, nf = 0, ni = 0;
     for (int r = 0; r < runs; ++r) {
@@ -103,7 +97,7 @@ static int runBench(const std::vector<std::string>& argv) {
     std::printf("inst3d loadScene  vertices %zu faces %zu instances %zu\n", nv, nf, ni);
     std::printf("  median %.3f s  min %.3f s  max %.3f s  (%d runs)\n", times[times.size() / 2], times.front(),
                 times.back(), runs);
-    std::printf("  peak RSS %.1f MB (before loading %.1f MB)  scene data %.1f MB\n", peakRssKb() / 1024.0,
+    std::printf("  peak RSS %.1f MB (before loading %.1f MB)  scene data %.1f MB\n", (peakResidentBytes() / 1024) / 1024.0,
                 rssBefore / 1024.0, dataMb);
     return 0;
 }

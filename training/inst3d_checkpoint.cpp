@@ -87,8 +87,10 @@ Inst3dStack loadInst3dCheckpoint(const std::string& dir, CheckpointInfo* info, c
 }
 
 void checkCheckpointEncoders(const CheckpointInfo& info, const Inst3dData& data, const std::string& where) {
-    if (data.scenes.empty()) return;
-    const SceneObjects& s = data.scenes.begin()->second;
+    if (!data.scenes.empty()) checkSceneEncoders(info, data.scenes.begin()->second, where);
+}
+
+void checkSceneEncoders(const CheckpointInfo& info, const SceneObjects& s, const std::string& where) {
     for (const auto& [key, value] : info.encoders) {
         auto it = s.provenance.find(key);
         const std::string got = it == s.provenance.end() ? "(none)" : it->second;

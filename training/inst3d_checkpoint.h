@@ -37,5 +37,6 @@ Inst3dStack loadInst3dCheckpoint(const std::string& dir, CheckpointInfo* info = 
 
 // Error naming `where` when the scenes' feature caches come from other encoders than the checkpoint's.
 void checkCheckpointEncoders(const CheckpointInfo& info, const Inst3dData& data, const std::string& where);
+void checkSceneEncoders(const CheckpointInfo& info, const SceneObjects& scene, const std::string& where);
 
 }  // namespace inst3d

@@ -31,29 +31,6 @@ std::vector<std::string> splitScenes(const std::string& root, const std::string&
     return out;
 }
 
-SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::string& path) {
-    if (f.dim3d == 0) fail(path, "the cache has no 3D features (run inst3d extract with --uni3d)");
-    if (f.dim2d == 0) fail(path, "the cache has no 2D features (run inst3d extract with --clip)");
-    SceneObjects s;
-    s.sceneId = f.sceneId;
-    s.count = std::min<int>(int(f.numProposals()), maxObjects);
-    s.dim3d = f.dim3d;
-    s.dim2d = f.dim2d;
-    s.uni3d.assign(f.feat3d.begin(), f.feat3d.begin() + size_t(s.count) * size_t(f.dim3d));
-    s.clip.assign(f.feat2d.begin(), f.feat2d.begin() + size_t(s.count) * size_t(f.dim2d));
-    for (int k = 0; k < s.count; ++k) {
-        const AABB& b = f.boxes[size_t(k)];
-        const Vec3 c = (b.min + b.max) * 0.5, size = b.max - b.min;
-        s.centers.insert(s.centers.end(), {float(c.x), float(c.y), float(c.z)});
-        s.boxes.push_back({{c.x, c.y, c.z}, {size.x, size.y, size.z}});
-        s.labels.push_back(f.proposals[size_t(k)].label);
-        s.valid.push_back(hiddenByLabelFilter(s.labels.back()) ? 0 : 1);
-    }
-    for (const std::string& k : kProvenanceKeys)
-        if (f.provenance.count(k)) s.provenance[k] = f.provenance.at(k);
-    return s;
-}
-
 void checkSameEncoders(const SceneObjects& a, const SceneObjects& b, const std::string& path) {
     for (const std::string& k : kProvenanceKeys) {
         auto x = a.provenance.find(k), y = b.provenance.find(k);
@@ -102,6 +79,29 @@ int highestObjectId(const InstructionSample& s) {
 }
 
 }  // namespace
+
+SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::string& path) {
+    if (f.dim3d == 0) fail(path, "the cache has no 3D features (run inst3d extract with --uni3d)");
+    if (f.dim2d == 0) fail(path, "the cache has no 2D features (run inst3d extract with --clip)");
+    SceneObjects s;
+    s.sceneId = f.sceneId;
+    s.count = std::min<int>(int(f.numProposals()), maxObjects);
+    s.dim3d = f.dim3d;
+    s.dim2d = f.dim2d;
+    s.uni3d.assign(f.feat3d.begin(), f.feat3d.begin() + size_t(s.count) * size_t(f.dim3d));
+    s.clip.assign(f.feat2d.begin(), f.feat2d.begin() + size_t(s.count) * size_t(f.dim2d));
+    for (int k = 0; k < s.count; ++k) {
+        const AABB& b = f.boxes[size_t(k)];
+        const Vec3 c = (b.min + b.max) * 0.5, size = b.max - b.min;
+        s.centers.insert(s.centers.end(), {float(c.x), float(c.y), float(c.z)});
+        s.boxes.push_back({{c.x, c.y, c.z}, {size.x, size.y, size.z}});
+        s.labels.push_back(f.proposals[size_t(k)].label);
+        s.valid.push_back(hiddenByLabelFilter(s.labels.back()) ? 0 : 1);
+    }
+    for (const std::string& k : kProvenanceKeys)
+        if (f.provenance.count(k)) s.provenance[k] = f.provenance.at(k);
+    return s;
+}
 
 std::vector<std::string> parseTaskTags(const std::string& tags) {
     std::vector<std::string> out;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/data/instructions.h"
+#include "core/features/feature_cache.h"
 
 namespace inst3d {
 
@@ -60,6 +61,10 @@ struct Inst3dData {
 // True when Inst3D's label filter hides the object: the label contains wall, ceiling, floor, object or
 // item (substring match, so "floor lamp" is hidden too).
 bool hiddenByLabelFilter(const std::string& label);
+
+// A scene's object inputs from its feature cache: the first `maxObjects` proposal ranks, valid unless
+// the label filter hides them. Error naming `path` when the cache lacks 3D or 2D features.
+SceneObjects sceneObjects(const SceneFeatures& features, int maxObjects, const std::string& path);
 
 // Reads everything for one split. Errors name the file: a missing dataset file for a requested task,
 // a scene of the split without a feature cache, caches whose encoders differ between scenes.

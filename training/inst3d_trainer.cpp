@@ -80,6 +80,24 @@ std::vector<int64_t> objectOrder(const SceneObjects& s, bool shuffle, uint64_t s
     return order;
 }
 
+std::vector<int64_t> identifierAssignment(int64_t identifiers, uint64_t seed) {
+    std::vector<int64_t> idOf(static_cast<size_t>(identifiers));
+    for (size_t j = 0; j < idOf.size(); ++j) idOf[j] = int64_t(j);
+    std::shuffle(idOf.begin(), idOf.end(), std::mt19937_64(seed));
+    return idOf;
+}
+
+std::vector<int64_t> reassignIdentifiers(const std::vector<int64_t>& ids, int64_t base, const std::vector<int64_t>& idOf) {
+    std::vector<int64_t> out = ids;
+    for (int64_t& t : out)
+        if (t >= base && t < base + int64_t(idOf.size())) t = base + idOf[size_t(t - base)];
+    return out;
+}
+
+namespace {
+constexpr uint64_t kIdentifierSeedSalt = 0x9e3779b97f4a7c15ULL;  // the identifier draw apart from the order draw
+}
+
 struct Inst3dTrainer::Impl {
     Inst3dStack& st;
     Inst3dTrainOptions o;
@@ -141,9 +159,17 @@ struct Inst3dTrainer::Impl {
         std::vector<EmbeddedSequence> seqs;
         for (size_t i = 0; i < batch.size(); ++i) {
             const Encoded& e = *batch[i];
-            const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, orderSeeds.empty() ? 0 : orderSeeds[i]);
+            const uint64_t seed = orderSeeds.empty() ? 0 : orderSeeds[i];
+            const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, seed);
             SequenceParts parts{e.text.text, e.text.question, e.text.answer};
-            seqs.push_back(embedSequence(*st.llm, parts, st.model->objectSegments(tokens, int64_t(i), order, idEmbeds, st.config.tokenLayout)));
+            torch::Tensor ids = idEmbeds;                                                     // [I, dim_llm]
+            if (train && o.randomIdentifiers) {
+                const std::vector<int64_t> idOf = identifierAssignment(st.config.identifierTokens, seed ^ kIdentifierSeedSalt);
+                parts.question = reassignIdentifiers(parts.question, base, idOf);
+                parts.answer = reassignIdentifiers(parts.answer, base, idOf);
+                ids = idEmbeds.index_select(0, torch::tensor(idOf, torch::kInt64).to(idEmbeds.device()));  // row j = E(<OBJ idOf[j]>)
+            }
+            seqs.push_back(embedSequence(*st.llm, parts, st.model->objectSegments(tokens, int64_t(i), order, ids, st.config.tokenLayout)));
         }
         torch::Tensor embeds, mask, labels;
         collateSequences(seqs, embeds, mask, labels);

@@ -38,6 +38,11 @@ struct Inst3dTrainOptions {
     int gradAccum = 1;            // micro-batches per optimizer step
     uint64_t seed = 38;           // Inst3D's seed: sample stream, object order, dropout
     bool shuffleObjects = true;   // Inst3D's random.shuffle(valid_ids)
+    // Chat-Scene dev's reading (brief §2.4, open question 4): every training sample draws a random
+    // identifier for each object (object j carries <OBJ idOf[j]>, and the <OBJ###> of its question and
+    // answer are rewritten to match), so an identifier carries no prior and grounding must come from
+    // the object's features. False: Inst3D's fixed identifiers (object j always carries <OBJ j>).
+    bool randomIdentifiers = false;
     // Several processes (training/distributed.h): each computes its share of every step (samples
     // k with k % world == rank) and the gradient sums are all-reduced. Null: one process.
     std::shared_ptr<DistributedGroup> group;
@@ -56,6 +61,11 @@ struct SampleText {
     std::vector<int64_t> question, answer;
 };
 SampleText encodeSampleText(const Inst3dStack& stack, const std::string& prompt, const std::string& answer);
+
+// A random identifier per object slot: a permutation of [0, identifiers) drawn from `seed`.
+std::vector<int64_t> identifierAssignment(int64_t identifiers, uint64_t seed);
+// `ids` with every identifier token base + j replaced by base + idOf[j].
+std::vector<int64_t> reassignIdentifiers(const std::vector<int64_t>& ids, int64_t base, const std::vector<int64_t>& idOf);
 
 // The valid objects of a scene in sequence order: rank order, or shuffled by `seed` (training).
 std::vector<int64_t> objectOrder(const SceneObjects& scene, bool shuffle, uint64_t seed);

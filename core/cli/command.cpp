@@ -15,6 +15,20 @@ namespace inst3d {
 
 void CommandRegistry::add(Command command) { commands_.push_back(std::move(command)); }
 
+void CommandRegistry::addSubject(const std::string& verb, const std::string& subject, const std::string& summary,
+                                 std::function<int(const std::vector<std::string>& args)> run) {
+    for (Command& c : commands_) {
+        if (c.name != verb) continue;
+        c.summary += "; " + verb + " " + subject + ": " + summary;
+        c.run = [subject, run = std::move(run), before = c.run](const std::vector<std::string>& args) {
+            if (!args.empty() && args.front() == subject) return run({args.begin() + 1, args.end()});
+            return before(args);
+        };
+        return;
+    }
+    throw UsageError("no verb '" + verb + "' to add the subject '" + subject + "' to");
+}
+
 const Command* CommandRegistry::find(const std::string& name) const {
     for (const auto& c : commands_)
         if (c.name == name) return &c;

@@ -21,6 +21,11 @@ struct Command {
 class CommandRegistry {
 public:
     void add(Command command);
+    // A higher layer's subject of an existing verb (`bench train` from the training layer, whose code
+    // the models layer cannot see): `verb SUBJECT args...` runs `run(args)`, anything else the verb as
+    // before. The verb's summary gains `summary`. UsageError when the verb is not registered.
+    void addSubject(const std::string& verb, const std::string& subject, const std::string& summary,
+                    std::function<int(const std::vector<std::string>& args)> run);
     const Command* find(const std::string& name) const;
     const std::vector<Command>& commands() const { return commands_; }
 

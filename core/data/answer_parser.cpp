@@ -88,4 +88,11 @@ std::string recoverCaption(const std::string& text, const std::vector<int>& assi
     });
 }
 
+std::string tidyAnswer(std::string s) {
+    for (size_t p; (p = s.find("  ")) != std::string::npos;) s.replace(p, 2, " ");
+    for (size_t p; (p = s.find(" .")) != std::string::npos;) s.replace(p, 2, ".");
+    const size_t a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
+    return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
 }  // namespace inst3d

@@ -21,6 +21,9 @@ struct ObjectMention {
 std::vector<ObjectMention> findObjectMentions(const std::string& text);
 std::vector<int> parseObjectIds(const std::string& text);
 
+// Inst3D's post-processing of a generated answer (brief §1.9): double spaces and " ." tidied, stripped.
+std::string tidyAnswer(std::string text);
+
 // ScanRefer / Nr3D evaluators: the first id below numProposals, else 0 (the evaluator's default).
 int groundingPrediction(const std::string& text, int numProposals);
 // Multi3DRefer evaluator: every id below numProposals, in order, duplicates kept.

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "core/common/error.h"
+#include "core/common/memory_stats.h"
 #include "core/common/file_util.h"
 #include "models/llm/generation.h"
 #include "models/llm/llama_model.h"
@@ -36,20 +37,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Peak resident set size of this process (VmHWM), in bytes; 0 when /proc is not there.
-int64_t peakRssBytes() {
-    std::ifstream in("/proc/self/status");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("VmHWM:", 0) == 0) return std::stoll(line.substr(6)) * 1024;  // "VmHWM:  1234 kB"
-    return 0;
-}
-
-int64_t memAvailableBytes() {
-    std::ifstream in("/proc/meminfo");
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("MemAvailable:", 0) == 0) return std::stoll(line.substr(13)) * 1024;
-    return 0;
-}
 
 // LlamaConfig::named's shapes; a bad name is a bad command line.
 LlamaConfig randomConfig(const std::string& name) {
@@ -109,8 +96,9 @@ int runBench(const std::vector<std::string>& argv) {
                    "Measures a neural component on this machine. SUBJECT: llm (LLaMA prefill + decode),\n"
                    "extract (per-stage feature extraction time: `inst3d bench extract --help`), encoders\n"
                    "(CLIP / Uni3D throughput against the device's matmul rate: `inst3d bench encoders --help`),\n"
-                   "or machine (the default: the BLAS, threads and matmul rate every CPU figure depends on).");
-    args.positional("SUBJECT", "what to measure: machine | llm | extract | encoders")
+                   "machine (the default: the BLAS, threads and matmul rate every CPU figure depends on), or train\n"
+                   "(Inst3D training steps: `inst3d bench train --help`).");
+    args.positional("SUBJECT", "what to measure: machine | llm | extract | encoders | train")
         .option("model", "DIR", "a LLaMA / Vicuna folder (config.json + safetensors)")
         .option("random-config", "NAME", "random weights of shape tiny or 7b instead of --model")
         .option("dtype", "TYPE", "f32, bf16 or f16", "f32")
@@ -138,7 +126,7 @@ int runBench(const std::vector<std::string>& argv) {
     if (args.has("random-config")) {
         LlamaConfig cfg = randomConfig(args.get("random-config"));
         const int64_t bytes = parameterCount(cfg) * (dtype == LlmDType::F32 ? 4 : 2);
-        const int64_t avail = memAvailableBytes();
+        const int64_t avail = availableMemoryBytes();
         if (device == "cpu" && avail > 0 && bytes > avail * 9 / 10)
             fail("", "random " + args.get("random-config") + " model needs " + std::to_string(bytes >> 20) + " MiB in " +
                          dtypeLabel(dtype) + ", only " + std::to_string(avail >> 20) +
@@ -186,7 +174,7 @@ int runBench(const std::vector<std::string>& argv) {
         std::printf("| decode | %.3g tokens/s (%.1f ms/token) |\n", (N - 1) / decodeSeconds, 1000 * decodeSeconds / (N - 1));
     else
         std::printf("| decode | n/a (1 new token) |\n");
-    std::printf("| peak RSS | %.2f GiB |\n", double(peakRssBytes()) / (1 << 30));
+    std::printf("| peak RSS | %.2f GiB |\n", double(peakResidentBytes()) / (1 << 30));
     return 0;
 }
 

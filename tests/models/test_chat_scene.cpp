@@ -6,11 +6,14 @@
 // permuted (training) assignment, at 1e-4 in fp32. Plus bad checkpoints refused by file and tensor name.
 #include <torch/torch.h>
 
+#include <sentencepiece_trainer.h>
+
 #include <QtTest>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/data/answer_parser.h"
 #include "core/features/chatscene_features.h"
 #include "core/io/torch_pickle.h"
 #include "core/io/torch_save.h"
@@ -20,6 +23,7 @@
 #include "support/test_support.h"
 #include "support/torch_test_support.h"
 #include "training/lm_trainer.h"
+#include "training/scene_chat.h"
 
 using namespace inst3d;
 
@@ -57,6 +61,21 @@ class ChatSceneTest : public QObject {
     std::unique_ptr<LlamaModel> llm_;
     std::unique_ptr<ChatSceneModel> model_;
     std::unique_ptr<ChatSceneFeatureFile> f3_, f2_;
+
+    // The checkpoint's base LLM (config + weights) with a SentencePiece vocabulary of exactly `vocab`
+    // pieces, as a Vicuna folder holds tokenizer.model beside the weights.
+    void makeLlmFolderWithTokenizer(const std::string& dir, int vocab) {
+        QDir().mkpath(QString::fromStdString(dir));
+        const std::string src = kRoot + g_["base_llm"].get<std::string>() + "/";
+        for (const char* f : {"config.json", "model.safetensors"}) QVERIFY(QFile::copy(QString::fromStdString(src + f), QString::fromStdString(dir + "/" + f)));
+        std::string corpus;
+        for (int i = 0; i < 200; ++i) corpus += "where is the red chair ? the lamp is on the desk near the window . a blue sofa\n";
+        writeFileAtomic(dir + "/corpus.txt", corpus);
+        auto status = sentencepiece::SentencePieceTrainer::Train(
+            "--input=" + dir + "/corpus.txt --model_prefix=" + dir + "/tokenizer --model_type=bpe --vocab_size=" + std::to_string(vocab) +
+            " --hard_vocab_limit=true --normalization_rule_name=identity --minloglevel=2");
+        QVERIFY2(status.ok(), status.ToString().c_str());
+    }
 
 private Q_SLOTS:
     void initTestCase() {
@@ -172,6 +191,41 @@ private Q_SLOTS:
         const nlohmann::json& smp = g_["scenes"][0]["samples"];
         QVERIFY(test::maxDiff(test::jsonTensor(smp["train_assigned"]["inputs_embeds"]),
                               test::jsonTensor(smp["eval_identity"]["inputs_embeds"])) > 1e-2);
+    }
+
+    // `inst3d chat --chat-scene`: the checkpoint, its base LLM folder (with a tokenizer of exactly the base
+    // vocabulary) and both feature files; the objects listed are the 3D file's keys of the scene, answers
+    // stream, and an unknown scene is an error naming the feature file that keeps the session going.
+    void chatVerbTalksWithChatSceneFiles() {
+        QTemporaryDir tmp;
+        const std::string llm = tmp.path().toStdString() + "/llm";
+        makeLlmFolderWithTokenizer(llm, g_["base_vocab"].get<int>());
+        const std::vector<std::string> args = {"chat", "--chat-scene", kDir + "ckpt.pth", "--llm", llm, "--feats-3d", kDir + "uni3d_feats.pt",
+                                               "--feats-2d", kDir + "videofeats.pt", "--scene", "scene0011_00", "--max-tokens", "6"};
+        std::string out, err;
+        QCOMPARE(test::runInst3dWithInput(args, ":objects\nwhere is the red chair ?\n:scene scene9999_00\n:quit\n", &out, &err), 0);
+        std::string listing = "scene0011_00: " + std::to_string(g_["scenes"][0]["keys_3d"].size()) + " objects shown to the model:";
+        for (size_t k = 0; k < g_["scenes"][0]["keys_3d"].size(); ++k) listing += " " + objectToken(int(k));
+        QVERIFY2(out.find(listing + "\n") != std::string::npos, out.c_str());
+        QVERIFY2(err.find("uni3d_feats.pt") != std::string::npos && err.find("no features of scene 'scene9999_00'") != std::string::npos,
+                 err.c_str());
+
+        // The library the verb calls: the streamed pieces add up to the answer before tidying.
+        auto chat = SceneChat::openChatScene(kDir + "ckpt.pth", llm, kDir + "uni3d_feats.pt", kDir + "videofeats.pt");
+        chat->setScene("scene0011_00");
+        GenerationConfig gen;
+        gen.maxNewTokens = 8;
+        std::string streamed;
+        const ChatReply r = chat->ask("where is the red chair ?", gen, [&](const std::string& piece) {
+            streamed += piece;
+            return true;
+        });
+        QCOMPARE(QString::fromStdString(tidyAnswer(streamed)), QString::fromStdString(r.text));
+        QVERIFY(!r.text.empty());
+        int pieces = 0;  // returning false stops the answer after the first piece
+        const ChatReply stopped = chat->ask("where is the red chair ?", gen, [&](const std::string&) { return ++pieces < 1; });
+        QVERIFY(stopped.cancelled);
+        QCOMPARE(pieces, 1);
     }
 
     void badCheckpointIsRefusedByName() {

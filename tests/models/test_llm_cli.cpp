@@ -29,15 +29,13 @@ private:
 
     // Runs inst3d with `input` on stdin.
     int run(const QStringList& args, const QByteArray& input, QString* out, QString* err) {
-        QProcess p;
-        p.start(QString::fromStdString(test::inst3dBinary()), args);
-        if (!p.waitForStarted(10000)) return -1;
-        p.write(input);
-        p.closeWriteChannel();
-        if (!p.waitForFinished(60000)) return -1;
-        *out = QString::fromUtf8(p.readAllStandardOutput());
-        *err = QString::fromUtf8(p.readAllStandardError());
-        return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+        std::vector<std::string> a;
+        for (const QString& s : args) a.push_back(s.toStdString());
+        std::string o, e;
+        const int rc = test::runInst3dWithInput(a, input.toStdString(), &o, &e);
+        *out = QString::fromStdString(o);
+        *err = QString::fromStdString(e);
+        return rc;
     }
 
 private Q_SLOTS:

@@ -3,6 +3,7 @@
 // and scores, --blind runs without the scene, a run killed with SIGKILL and resumed gives the same
 // parameters and loss trajectory as an uninterrupted one, and bad configurations are refused by name.
 #include <signal.h>
+#include <torch/torch.h>
 
 #include <QProcess>
 #include <arpa/inet.h>
@@ -11,12 +12,14 @@
 #include <unistd.h>
 #include <QThread>
 #include <QtTest>
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/common/file_util.h"
 #include "core/io/safetensors.h"
 #include "support/test_support.h"
+#include "training/inst3d_trainer.h"
 
 using namespace inst3d;
 
@@ -118,6 +121,62 @@ private Q_SLOTS:
             QVERIFY(summary["scores"].contains("scanrefer") && summary["scores"].contains("scanqa"));
             QCOMPARE(summary["blind"].get<bool>(), blind);
         }
+    }
+
+    // `inst3d chat` on the trained checkpoint: the scene's valid objects listed by identifier (the label
+    // filter hides walls and floors), answers for a question and for stdin lines, a missing cache named.
+    void chatsWithTheCheckpoint() {
+        const std::string run = path("run");
+        QVERIFY2(fileExists(run + "/checkpoint/checkpoint.json"), "trainsAndEvaluates runs first");
+        const std::vector<std::string> base = {"chat", "--checkpoint", run + "/checkpoint", "--features", features_, "--scene", "scene0000_00",
+                                               "--max-tokens", "12"};
+        std::string out, err;
+        std::vector<std::string> one = base;
+        one.insert(one.end(), {"--question", "What color is the chair?"});
+        QVERIFY2(test::runInst3d(one, &out, &err) == 0, err.c_str());
+        QVERIFY2(out.find_first_not_of(" \n") != std::string::npos, out.c_str());
+        QVERIFY2(test::runInst3dWithInput(base, ":objects\nWhere is the chair?\n:scene scene0999_00\n:quit\n", &out, &err) == 0, err.c_str());
+        const size_t listing = out.find("scene0000_00: ");
+        QVERIFY2(listing != std::string::npos && out.find("objects shown to the model: <OBJ") != std::string::npos, out.c_str());
+        const std::string line = out.substr(listing, out.find('\n', listing) - listing);
+        QVERIFY2(line.find(" wall") == std::string::npos && line.find(" floor") == std::string::npos, line.c_str());
+        QVERIFY2(err.find("scene0999_00.features.safetensors") != std::string::npos, err.c_str());
+        QCOMPARE(test::runInst3d({"chat", "--checkpoint", run + "/checkpoint", "--scene", "scene0000_00"}, &out, &err), 2);
+        QVERIFY2(err.find("--features") != std::string::npos, err.c_str());
+    }
+
+    // optim.id_assignment=random (Chat-Scene's randperm reading): a new identifier per object and sample,
+    // the answers' <OBJ###> rewritten to match; deterministic per seed, and a bad value named.
+    void identifiersCanBeRandom() {
+        const std::vector<int64_t> a = identifierAssignment(40, 7), b = identifierAssignment(40, 7), c = identifierAssignment(40, 8);
+        QVERIFY(a == b && a != c);
+        std::vector<int64_t> sorted = a;
+        std::sort(sorted.begin(), sorted.end());
+        for (int64_t k = 0; k < 40; ++k) QCOMPARE(sorted[size_t(k)], k);  // a permutation
+        const int64_t base = 500;
+        const std::vector<int64_t> text = {5, base + 3, 9, base + 39, base + 40};  // base + 40: not an identifier
+        const std::vector<int64_t> mapped = reassignIdentifiers(text, base, a);
+        QCOMPARE(mapped, (std::vector<int64_t>{5, base + a[3], 9, base + a[39], base + 40}));
+
+        const std::string run = path("random-ids");
+        std::string out, err;
+        QVERIFY2(test::runInst3d(trainArgs(run, {"optim.id_assignment=random"}), &out, &err) == 0, err.c_str());
+        QVERIFY(!trainLosses(run + "/loss.jsonl").empty());
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-ids"), {"optim.id_assignment=shuffled"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.id_assignment is fixed or random") != std::string::npos, err.c_str());
+    }
+
+    // `inst3d bench train`: the trainer's steps timed on generated scenes; more objects than the model's
+    // identifiers refused.
+    void benchTrainReports() {
+        std::string out, err;
+        QVERIFY2(test::runInst3d({"bench", "train", "--steps", "1", "--batch", "2", "--objects", "8"}, &out, &err) == 0, err.c_str());
+        for (const char* row : {"| configuration | synth-small, LLM 2 layers x 96 wide", "| sequence | ", "(8 objects)", "| samples/s | ",
+                                "| peak RSS | ", "BLAS: "})
+            QVERIFY2(out.find(row) != std::string::npos, row);
+        QCOMPARE(test::runInst3d({"bench", "train", "--objects", "999"}, &out, &err), 2);
+        QVERIFY2(err.find("--objects is at most 40") != std::string::npos, err.c_str());
+        QVERIFY2(test::runInst3d({"bench", "--help"}, &out, &err) == 0, err.c_str());  // the models layer's subjects stay
     }
 
     // SIGKILL after the step-3 checkpoint, then --resume: the same losses and the same final weights as a

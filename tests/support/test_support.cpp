@@ -17,10 +17,17 @@ std::string inst3dBinary() {
 }
 
 int runInst3d(const std::vector<std::string>& args, std::string* out, std::string* err) {
+    return runInst3dWithInput(args, "", out, err);
+}
+
+int runInst3dWithInput(const std::vector<std::string>& args, const std::string& input, std::string* out, std::string* err) {
     QProcess proc;
     QStringList list;
     for (const auto& a : args) list << QString::fromStdString(a);
     proc.start(QString::fromStdString(inst3dBinary()), list);
+    if (!proc.waitForStarted(60000)) return -1;
+    if (!input.empty()) proc.write(input.data(), qint64(input.size()));
+    proc.closeWriteChannel();
     if (!proc.waitForFinished(600000)) return -1;
     if (out) *out = proc.readAllStandardOutput().toStdString();
     if (err) *err = proc.readAllStandardError().toStdString();

@@ -13,6 +13,9 @@ namespace inst3d::test {
 std::string inst3dBinary();
 // Runs the inst3d binary with args; returns exit code, fills stdout/stderr.
 int runInst3d(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr);
+// The same with `input` written to its stdin (then closed): interactive verbs.
+int runInst3dWithInput(const std::vector<std::string>& args, const std::string& input, std::string* out = nullptr,
+                       std::string* err = nullptr);
 // Writes a small file with the given bytes.
 void writeBytes(const std::string& path, const std::string& bytes);
 

@@ -36,14 +36,6 @@ struct EvalRun {
     std::map<std::string, ObjectTokens> tokens;  // per scene, computed once
 };
 
-// Inst3D's post-processing of a generated answer (brief §1.9): double spaces and " ." tidied, stripped.
-std::string tidyAnswer(std::string s) {
-    for (size_t p; (p = s.find("  ")) != std::string::npos;) s.replace(p, 2, " ");
-    for (size_t p; (p = s.find(" .")) != std::string::npos;) s.replace(p, 2, ".");
-    const size_t a = s.find_first_not_of(' '), b = s.find_last_not_of(' ');
-    return a == std::string::npos ? "" : s.substr(a, b - a + 1);
-}
-
 const ObjectTokens& sceneTokens(EvalRun& r, const SceneObjects& s) {
     auto it = r.tokens.find(s.sceneId);
     if (it != r.tokens.end()) return it->second;

@@ -1,5 +1,4 @@
 // `inst3d train`: Inst3D multi-task instruction tuning from a configuration (train_config.h).
-#include <sentencepiece_trainer.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "training/cli/loss_plot.h"
 #include "training/cli/train_commands.h"
 #include "training/cli/train_config.h"
+#include "training/cli/vocabulary.h"
 #include "models/weights/torch_runtime.h"
 #include "training/distributed.h"
 #include "training/inst3d_checkpoint.h"
@@ -26,8 +26,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-constexpr int kSpmMinVocab = 64;  // below this SentencePiece cannot hold the byte fallback pieces
 
 DataOptions dataOptions(const Config& c, const std::string& split, const std::string& tags, int maxObjects) {
     DataOptions o;
@@ -41,27 +39,6 @@ DataOptions dataOptions(const Config& c, const std::string& split, const std::st
     o.seed = uint64_t(c.getInt("seed"));
     o.limitScenes = c.getInt("data.limit_scenes");
     return o;
-}
-
-// A SentencePiece BPE vocabulary (LLaMA's settings: byte fallback, no normalisation) on every text the
-// model will read or write, for a random base LLM.
-std::string trainVocabulary(const Inst3dData& data, const ObjectPrompt& prompt, int vocab, const std::string& dir) {
-    const std::string corpus = joinPath(dir, "vocabulary-corpus.txt");
-    {
-        std::ofstream out(corpus);
-        for (const std::string& s : prompt.segments) out << s << "\n";
-        for (const TaskSample& t : data.samples) out << t.sample.prompt << "\n" << t.sample.caption.value_or("") << "\n";
-    }
-    const std::string prefix = joinPath(dir, "tokenizer");
-    auto status = sentencepiece::SentencePieceTrainer::Train(
-        "--input=" + corpus + " --model_prefix=" + prefix + " --model_type=bpe --vocab_size=" +
-        std::to_string(std::max(vocab, kSpmMinVocab)) +
-        " --byte_fallback=true --hard_vocab_limit=false --normalization_rule_name=identity"
-        " --remove_extra_whitespaces=false --split_digits=true --minloglevel=2");
-    if (!status.ok()) fail(corpus, "SentencePiece training failed: " + status.ToString());
-    fs::remove(corpus);
-    fs::remove(prefix + ".vocab");
-    return prefix + ".model";
 }
 
 // The LLM and tokenizer: a LLaMA folder, or a random LLaMA with a vocabulary trained here.
@@ -124,6 +101,9 @@ Inst3dTrainOptions trainOptions(const Config& c, size_t samples, std::shared_ptr
     if (o.batchSize < 1 || o.gradAccum < 1) throw UsageError("optim.batch_size and optim.grad_accum must be >= 1");
     o.seed = uint64_t(c.getInt("seed"));
     o.shuffleObjects = c.getBool("optim.shuffle_objects");
+    const std::string ids = c.getString("optim.id_assignment");
+    if (ids != "fixed" && ids != "random") throw UsageError("optim.id_assignment is fixed or random, not '" + ids + "'");
+    o.randomIdentifiers = ids == "random";
     TrainerConfig& t = o.optimizer;
     t.lr = c.getDouble("optim.lr");
     t.weightDecay = c.getDouble("optim.weight_decay");
@@ -287,10 +267,14 @@ int runTrain(const std::vector<std::string>& argv) {
 }  // namespace
 
 int runEval(const std::vector<std::string>& argv);  // eval_command.cpp
+void registerBenchTrain(CommandRegistry& registry);  // bench_train.cpp
+void registerChatCommand(CommandRegistry& registry);  // chat_command.cpp
 
 void registerTrainingCommands(CommandRegistry& registry) {
     registry.add({"train", "Inst3D-LMM multi-task instruction tuning on feature caches (checkpoint, loss log and plot)", runTrain});
     registry.add({"eval", "evaluate an Inst3D checkpoint on ScanRefer / Multi3DRefer / Scan2Cap / ScanQA / SQA3D / Nr3D (--blind: no scene)", runEval});
+    registerChatCommand(registry);
+    registerBenchTrain(registry);  // after the models layer's `bench`
 }
 
 }  // namespace inst3d
