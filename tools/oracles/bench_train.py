@@ -139,7 +139,7 @@ def main():
     n_llm = sum(p.numel() for n, p in llm.named_parameters() if "lora_" not in n)
     print("| quantity | value |\n|---|---|")
     print(f"| configuration | {c['name']}, LLM {cfg.num_hidden_layers} layers x {cfg.hidden_size} wide "
-          f"({n_llm / 1e9:.2f} B parameters), PyTorch {torch.__version__} + peft LoRA |")
+          f"({n_llm / 1e6:.1f} M parameters), PyTorch {torch.__version__} + peft LoRA |")
     print(f"| trainable parameters | {sum(p.numel() for p in params) / 1e6:.2f} M |")
     print(f"| sequence | {args.seq} tokens ({args.objects} objects) |")
     print(f"| batch | {args.batch} samples, fp32, {torch.get_num_threads()} threads |")
