@@ -20,6 +20,34 @@ private:
     std::string path(const char* name) { return dir_.filePath(name).toStdString(); }
 
 private Q_SLOTS:
+    // A higher layer's subject of an existing verb: `bench train` runs the added function, every other
+    // argument list the verb as before; the summary names the subject; a missing verb is refused.
+    void subjectsExtendAVerb() {
+        CommandRegistry r;
+        std::vector<std::string> seen;
+        r.add({"bench", "measure", [&](const std::vector<std::string>& a) {
+                   seen = a;
+                   return 1;
+               }});
+        r.addSubject("bench", "train", "training speed", [&](const std::vector<std::string>& a) {
+            seen = a;
+            return 7;
+        });
+        QCOMPARE(r.find("bench")->run({"train", "--steps", "2"}), 7);
+        QCOMPARE(seen, (std::vector<std::string>{"--steps", "2"}));
+        QCOMPARE(r.find("bench")->run({"llm", "--help"}), 1);
+        QCOMPARE(seen, (std::vector<std::string>{"llm", "--help"}));
+        QCOMPARE(r.find("bench")->run({}), 1);
+        QVERIFY(r.find("bench")->summary.find("bench train: training speed") != std::string::npos);
+        bool refused = false;
+        try {
+            r.addSubject("nope", "x", "", [](const std::vector<std::string>&) { return 0; });
+        } catch (const UsageError&) {
+            refused = true;
+        }
+        QVERIFY(refused);
+    }
+
     void progressEtaAtConstantRate() {
         QCOMPARE(ProgressBar::eta(10, 0.5), std::string("10s"));
         QCOMPARE(ProgressBar::eta(60, 0.25), std::string("3m00s"));
