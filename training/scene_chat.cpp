@@ -154,19 +154,25 @@ std::unique_ptr<SceneChat> SceneChat::openChatScene(const std::string& checkpoin
     return std::make_unique<ChatSceneChat>(checkpoint, llmDir, features3d, features2d, device);
 }
 
+GenerationResult generateAnswer(LlamaModel& llm, const LlamaTokenizer& tokenizer, const ObjectPrompt& prompt,
+                                const std::vector<at::Tensor>& segments, const std::string& question,
+                                const GenerationConfig& gen, const TokenCallback& onToken, const std::atomic<bool>* cancel) {
+    torch::NoGradGuard noGrad;
+    SequenceParts sp;
+    for (size_t i = 0; i < prompt.segments.size(); ++i) sp.text.push_back(ids64(tokenizer.encode(prompt.segments[i], i == 0)));
+    sp.question = ids64(tokenizer.encode(prompt.question(question), false));
+    const EmbeddedSequence seq = embedSequence(llm, sp, segments);
+    GenerationConfig g = gen;
+    g.eosId = tokenizer.eosId();
+    return generateFromEmbeds(llm, seq.embeds().unsqueeze(0), g, onToken, cancel);
+}
+
 ChatReply SceneChat::ask(const std::string& question, const GenerationConfig& gen, const TextStream& onText,
                          const std::atomic<bool>* cancel) {
-    torch::NoGradGuard noGrad;
     Parts& p = *parts_;
     if (p.segments.empty()) fail("", "no scene to ask about (open one first)");
-    SequenceParts sp;
-    for (size_t i = 0; i < p.prompt.segments.size(); ++i) sp.text.push_back(ids64(p.tokenizer->encode(p.prompt.segments[i], i == 0)));
-    sp.question = ids64(p.tokenizer->encode(p.prompt.question(question), false));
-    const EmbeddedSequence seq = embedSequence(*p.llm, sp, p.segments);
     StreamDecoder stream(*p.tokenizer, onText);
-    GenerationConfig g = gen;
-    g.eosId = p.tokenizer->eosId();
-    const GenerationResult r = generateFromEmbeds(*p.llm, seq.embeds().unsqueeze(0), g, std::ref(stream), cancel);
+    const GenerationResult r = generateAnswer(*p.llm, *p.tokenizer, p.prompt, p.segments, question, gen, std::ref(stream), cancel);
     ChatReply reply;
     reply.text = tidyAnswer(p.tokenizer->decode(std::vector<int>(r.ids.begin(), r.ids.end())));
     reply.cancelled = r.cancelled;

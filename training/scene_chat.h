@@ -16,6 +16,17 @@
 
 namespace inst3d {
 
+class LlamaModel;
+class LlamaTokenizer;
+struct ObjectPrompt;
+
+// The answer to `question` over prepared object segments ([T_i, H] each, one per prompt slot): the prompt's
+// text around them, the question in its form, generation until EOS. What chat and `inst3d eval` run.
+GenerationResult generateAnswer(LlamaModel& llm, const LlamaTokenizer& tokenizer, const ObjectPrompt& prompt,
+                                const std::vector<at::Tensor>& segments, const std::string& question,
+                                const GenerationConfig& gen, const TokenCallback& onToken = {},
+                                const std::atomic<bool>* cancel = nullptr);
+
 struct ChatObject {
     int id = 0;           // the identifier <OBJ id> the model sees (the proposal rank / feature index)
     std::string label;    // the proposal's label, "" when the source has none

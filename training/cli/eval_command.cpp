@@ -19,6 +19,7 @@
 #include "models/llm/generation.h"
 #include "models/weights/torch_runtime.h"
 #include "training/inst3d_checkpoint.h"
+#include "training/scene_chat.h"
 
 namespace inst3d {
 
@@ -48,15 +49,14 @@ const ObjectTokens& sceneTokens(EvalRun& r, const SceneObjects& s) {
     return r.tokens.emplace(s.sceneId, std::move(tok)).first->second;
 }
 
-std::string generateAnswer(EvalRun& r, const TaskSample& t) {
+std::string answerSample(EvalRun& r, const TaskSample& t) {
     const SceneObjects& s = r.data.scenes.at(t.sample.sceneId);
     const ObjectTokens& tok = sceneTokens(r, s);
     const int64_t base = r.stack.objectTokenBase();
     const torch::Tensor ids = r.stack.llm->embed(torch::arange(base, base + r.stack.config.identifierTokens).unsqueeze(0))[0];
-    const SampleText text = encodeSampleText(r.stack, t.sample.prompt, "");
-    const EmbeddedSequence seq = embedSequence(*r.stack.llm, {text.text, text.question, {}},
-                                               r.stack.model->objectSegments(tok, 0, objectOrder(s, false, 0), ids, r.stack.config.tokenLayout));
-    const GenerationResult g = generateFromEmbeds(*r.stack.llm, seq.embeds().unsqueeze(0), r.gen);
+    const std::vector<torch::Tensor> segments =
+        r.stack.model->objectSegments(tok, 0, objectOrder(s, false, 0), ids, r.stack.config.tokenLayout);
+    const GenerationResult g = generateAnswer(*r.stack.llm, *r.stack.tokenizer, r.stack.prompt, segments, t.sample.prompt, r.gen);
     return tidyAnswer(r.stack.tokenizer->decode(std::vector<int>(g.ids.begin(), g.ids.end())));
 }
 
@@ -140,7 +140,7 @@ static int evaluate(EvalRun& r, const DataOptions& o, const std::string& out, in
         const auto t0 = std::chrono::steady_clock::now();
         ojson rows = ojson::array();
         for (size_t i = 0; i < todo.size(); ++i) {
-            const std::string pred = generateAnswer(r, *todo[i]);
+            const std::string pred = answerSample(r, *todo[i]);
             rows.push_back(predictionRow(*todo[i], pred));
             report << reportLine(r, *todo[i], pred).dump() << "\n";
             bar.update(double(i + 1) / double(todo.size()), std::to_string(i + 1) + "/" + std::to_string(todo.size()));
