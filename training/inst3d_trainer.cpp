@@ -72,6 +72,16 @@ SampleText encodeSampleText(const Inst3dStack& st, const std::string& prompt, co
     return t;
 }
 
+at::Tensor identifierEmbeddings(const Inst3dStack& st) {
+    const int64_t base = st.objectTokenBase();
+    return st.llm->embed(torch::arange(base, base + st.config.identifierTokens).unsqueeze(0))[0];  // [I, dim_llm]
+}
+
+ObjectTokens encodeScenes(const Inst3dModel& model, const std::vector<const SceneObjects*>& scenes) {
+    const std::vector<torch::Tensor> sb = sceneBatch(scenes);  // uni3d, clip, centres, valid
+    return model.encode(sb[0], sb[1], sb[2], sb[3]);
+}
+
 std::vector<int64_t> objectOrder(const SceneObjects& s, bool shuffle, uint64_t seed) {
     std::vector<int64_t> order;
     for (int k = 0; k < s.count; ++k)
@@ -152,10 +162,9 @@ struct Inst3dTrainer::Impl {
                                                     const std::vector<uint64_t>& orderSeeds) const {
         std::vector<const SceneObjects*> scenes;
         for (const Encoded* e : batch) scenes.push_back(e->scene);
-        const std::vector<torch::Tensor> sb = sceneBatch(scenes);
-        const ObjectTokens tokens = st.model->encode(sb[0], sb[1], sb[2], sb[3]);
+        const ObjectTokens tokens = encodeScenes(*st.model, scenes);
         const int64_t base = st.objectTokenBase();
-        const torch::Tensor idEmbeds = st.llm->embed(torch::arange(base, base + st.config.identifierTokens).unsqueeze(0))[0];
+        const torch::Tensor idEmbeds = identifierEmbeddings(st);
         std::vector<EmbeddedSequence> seqs;
         for (size_t i = 0; i < batch.size(); ++i) {
             const Encoded& e = *batch[i];

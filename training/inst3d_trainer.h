@@ -67,6 +67,13 @@ std::vector<int64_t> identifierAssignment(int64_t identifiers, uint64_t seed);
 // `ids` with every identifier token base + j replaced by base + idOf[j].
 std::vector<int64_t> reassignIdentifiers(const std::vector<int64_t>& ids, int64_t base, const std::vector<int64_t>& idOf);
 
+// E(<OBJ000>) .. E(<OBJ{I-1}>) from the LLM's embedding rows: [identifier_tokens, dim_llm].
+at::Tensor identifierEmbeddings(const Inst3dStack& stack);
+
+// The scene encoder over scenes padded to the largest object count: tokens [B, N, ...] (training,
+// evaluation and chat all encode through this).
+ObjectTokens encodeScenes(const Inst3dModel& model, const std::vector<const SceneObjects*>& scenes);
+
 // The valid objects of a scene in sequence order: rank order, or shuffled by `seed` (training).
 std::vector<int64_t> objectOrder(const SceneObjects& scene, bool shuffle, uint64_t seed);
 

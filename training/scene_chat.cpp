@@ -69,14 +69,8 @@ public:
         if (s.dim3d != stack_.config.dim3d || s.dim2d != stack_.config.dim2d)
             fail(cachePath, "features are " + std::to_string(s.dim3d) + " / " + std::to_string(s.dim2d) + "-d, the checkpoint's model expects " +
                                 std::to_string(stack_.config.dim3d) + " / " + std::to_string(stack_.config.dim2d));
-        auto rows = [&](const std::vector<float>& v, int64_t d) {
-            return torch::from_blob(const_cast<float*>(v.data()), {1, s.count, d}).clone();  // [1, N, d]
-        };
-        const std::vector<int64_t> valid(s.valid.begin(), s.valid.end());
-        const ObjectTokens tokens = stack_.model->encode(rows(s.uni3d, s.dim3d), rows(s.clip, s.dim2d), rows(s.centers, 3),
-                                                         torch::tensor(valid).to(torch::kBool).unsqueeze(0));
-        const int64_t base = stack_.objectTokenBase();
-        const torch::Tensor idEmbeds = stack_.llm->embed(torch::arange(base, base + stack_.config.identifierTokens).unsqueeze(0))[0];
+        const ObjectTokens tokens = encodeScenes(*stack_.model, {&s});
+        const torch::Tensor idEmbeds = identifierEmbeddings(stack_);
         const std::vector<int64_t> order = objectOrder(s, false, 0);
         parts_->segments = stack_.model->objectSegments(tokens, 0, order, idEmbeds, stack_.config.tokenLayout);
         objects_.clear();

@@ -40,10 +40,7 @@ struct EvalRun {
 const ObjectTokens& sceneTokens(EvalRun& r, const SceneObjects& s) {
     auto it = r.tokens.find(s.sceneId);
     if (it != r.tokens.end()) return it->second;
-    auto t = [&](const std::vector<float>& v, int64_t d) { return torch::from_blob(const_cast<float*>(v.data()), {1, s.count, d}).clone(); };
-    std::vector<int64_t> valid(s.valid.begin(), s.valid.end());
-    ObjectTokens tok = r.stack.model->encode(t(s.uni3d, s.dim3d), t(s.clip, s.dim2d), t(s.centers, 3),
-                                             torch::tensor(valid).to(torch::kBool).unsqueeze(0));
+    ObjectTokens tok = encodeScenes(*r.stack.model, {&s});
     if (r.blind)
         for (torch::Tensor& p : tok.parts) p = torch::zeros_like(p);
     return r.tokens.emplace(s.sceneId, std::move(tok)).first->second;
@@ -52,8 +49,7 @@ const ObjectTokens& sceneTokens(EvalRun& r, const SceneObjects& s) {
 std::string answerSample(EvalRun& r, const TaskSample& t) {
     const SceneObjects& s = r.data.scenes.at(t.sample.sceneId);
     const ObjectTokens& tok = sceneTokens(r, s);
-    const int64_t base = r.stack.objectTokenBase();
-    const torch::Tensor ids = r.stack.llm->embed(torch::arange(base, base + r.stack.config.identifierTokens).unsqueeze(0))[0];
+    const torch::Tensor ids = identifierEmbeddings(r.stack);
     const std::vector<torch::Tensor> segments =
         r.stack.model->objectSegments(tok, 0, objectOrder(s, false, 0), ids, r.stack.config.tokenLayout);
     const GenerationResult g = generateAnswer(*r.stack.llm, *r.stack.tokenizer, r.stack.prompt, segments, t.sample.prompt, r.gen);
