@@ -21,16 +21,6 @@ const std::vector<std::string> kHiddenWords = {"wall", "ceiling", "floor", "obje
 const std::vector<std::string> kProvenanceKeys = {"encoder_3d", "encoder_3d_checkpoint", "encoder_2d",
                                                   "encoder_2d_checkpoint"};
 
-std::vector<std::string> splitScenes(const std::string& root, const std::string& split) {
-    const std::string path = joinPath(root, "splits/scannetv2_" + split + ".txt");
-    std::istringstream in(readTextFile(path));
-    std::vector<std::string> out;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty() && line[0] != '#') out.push_back(line.substr(0, line.find_last_not_of(" \r\t") + 1));
-    if (out.empty()) fail(path, "no scenes in the split file");
-    return out;
-}
-
 void checkSameEncoders(const SceneObjects& a, const SceneObjects& b, const std::string& path) {
     for (const std::string& k : kProvenanceKeys) {
         auto x = a.provenance.find(k), y = b.provenance.find(k);
@@ -80,7 +70,31 @@ int highestObjectId(const InstructionSample& s) {
 
 }  // namespace
 
-SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::string& path) {
+namespace {
+
+// Every crop's 2D feature of the first s.count proposals, valid where its view exists.
+void loadCrops(const SceneFeatures& f, SceneObjects& s) {
+    const size_t levels = size_t(f.levels), crops = size_t(f.views) * levels, d = size_t(f.dim2d);
+    s.crops = int(crops);
+    s.clipCrops.assign(f.cropFeatures.begin(), f.cropFeatures.begin() + size_t(s.count) * crops * d);
+    s.cropValid.resize(size_t(s.count) * crops);
+    for (size_t k = 0; k < size_t(s.count); ++k)
+        for (size_t c = 0; c < crops; ++c) s.cropValid[k * crops + c] = f.viewFrames[k * size_t(f.views) + c / levels] >= 0;
+}
+
+}  // namespace
+
+std::vector<std::string> splitScenes(const std::string& root, const std::string& split) {
+    const std::string path = joinPath(root, "splits/scannetv2_" + split + ".txt");
+    std::istringstream in(readTextFile(path));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty() && line[0] != '#') out.push_back(line.substr(0, line.find_last_not_of(" \r\t") + 1));
+    if (out.empty()) fail(path, "no scenes in the split file");
+    return out;
+}
+
+SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::string& path, bool withCrops) {
     if (f.dim3d == 0) fail(path, "the cache has no 3D features (run inst3d extract with --uni3d)");
     if (f.dim2d == 0) fail(path, "the cache has no 2D features (run inst3d extract with --clip)");
     SceneObjects s;
@@ -100,6 +114,11 @@ SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::str
     }
     for (const std::string& k : kProvenanceKeys)
         if (f.provenance.count(k)) s.provenance[k] = f.provenance.at(k);
+    if (withCrops) {
+        if (f.views == 0 || f.levels == 0 || f.cropFeatures.empty())
+            fail(path, "the cache has no per-crop 2D features (feat_2d_crops), which view_fusion: views needs");
+        loadCrops(f, s);
+    }
     return s;
 }
 
@@ -130,7 +149,7 @@ Inst3dData loadInst3dData(const DataOptions& o) {
     for (const std::string& id : ids) {
         const std::string path = featureCachePath(o.featuresDir, id);
         if (!fileExists(path)) fail(path, "no feature cache for scene " + id + " of split " + o.split + " (run inst3d extract)");
-        SceneObjects s = sceneObjects(readSceneFeatures(path), o.maxObjects, path);
+        SceneObjects s = sceneObjects(readSceneFeatures(path), o.maxObjects, path, o.withCrops);
         if (!d.scenes.empty()) checkSameEncoders(d.scenes.begin()->second, s, path);
         proposals[id] = s.boxes;
         LoadOptions lo;

@@ -21,6 +21,9 @@
 
 namespace inst3d {
 
+// The scene ids of ROOT/splits/scannetv2_<split>.txt. Error naming the file when it is missing or empty.
+std::vector<std::string> splitScenes(const std::string& root, const std::string& split);
+
 // The tasks Inst3D's tags name, in tag order. Error naming the tag when one is unknown.
 std::vector<std::string> parseTaskTags(const std::string& tags);
 
@@ -29,6 +32,9 @@ struct SceneObjects {
     int count = 0, dim3d = 0, dim2d = 0;
     std::vector<float> uni3d;            // [count, dim3d]
     std::vector<float> clip;             // [count, dim2d]
+    int crops = 0;                       // C = V x L per object; 0: not loaded (view_fusion: mean)
+    std::vector<float> clipCrops;        // [count, crops, dim2d]
+    std::vector<uint8_t> cropValid;      // [count, crops]: the crop's view exists
     std::vector<float> centers;          // [count, 3]
     std::vector<uint8_t> valid;          // [count]: shown to the LLM
     std::vector<std::string> labels;
@@ -45,6 +51,7 @@ struct DataOptions {
     std::string root, featuresDir, split = "train";
     std::vector<std::string> tasks;
     int maxObjects = 100;              // object slots per scene (proposal ranks beyond are dropped)
+    bool withCrops = false;            // also every crop's 2D feature (view_fusion: views)
     double trainIouThreshold = 0.75;   // Inst3D's preprocess_dataset.sh
     uint64_t seed = 0;                 // prompt choice
     int limitScenes = 0;               // > 0: only the first N scenes of the split
@@ -63,8 +70,9 @@ struct Inst3dData {
 bool hiddenByLabelFilter(const std::string& label);
 
 // A scene's object inputs from its feature cache: the first `maxObjects` proposal ranks, valid unless
-// the label filter hides them. Error naming `path` when the cache lacks 3D or 2D features.
-SceneObjects sceneObjects(const SceneFeatures& features, int maxObjects, const std::string& path);
+// the label filter hides them, and with `withCrops` every crop's feature. Error naming `path` when the
+// cache lacks 3D or 2D features.
+SceneObjects sceneObjects(const SceneFeatures& features, int maxObjects, const std::string& path, bool withCrops = false);
 
 // Reads everything for one split. Errors name the file: a missing dataset file for a requested task,
 // a scene of the split without a feature cache, caches whose encoders differ between scenes.

@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "models/inst3d/sequence.h"
+#include "models/weights/torch_device.h"
 #include "models/weights/torch_weights.h"
 
 namespace inst3d {
@@ -28,6 +29,25 @@ torch::Tensor rows(const std::vector<float>& v, int64_t n, int64_t d) {
     return torch::from_blob(const_cast<float*>(v.data()), {n, d}, torch::kFloat32).clone();
 }
 
+// Every crop of the scenes padded to N objects: crops [B, N, C, D2] and cropValid [B, N, C]; both
+// undefined when the scenes carry no crops (view_fusion: mean).
+std::pair<torch::Tensor, torch::Tensor> cropBatch(const std::vector<const SceneObjects*>& scenes, int64_t N) {
+    const int64_t C = scenes.front()->crops, D = scenes.front()->dim2d;
+    if (C == 0) return {};
+    std::vector<torch::Tensor> crops, valid;
+    for (const SceneObjects* s : scenes) {
+        if (s->crops != C) fail(s->sceneId, "scenes of one batch have different crop counts per object");
+        const int64_t n = s->count;
+        torch::Tensor f = torch::zeros({N, C, D}), v = torch::zeros({N, C}, torch::kBool);
+        f.narrow(0, 0, n).copy_(rows(s->clipCrops, n * C, D).view({n, C, D}));
+        std::vector<int64_t> cv(s->cropValid.begin(), s->cropValid.end());
+        v.narrow(0, 0, n).copy_(torch::tensor(cv).view({n, C}).to(torch::kBool));
+        crops.push_back(f);
+        valid.push_back(v);
+    }
+    return {torch::stack(crops), torch::stack(valid)};
+}
+
 // The scenes of a micro-batch padded to the largest object count: [B, N, ...] and valid [B, N].
 std::vector<torch::Tensor> sceneBatch(const std::vector<const SceneObjects*>& scenes) {
     int64_t N = 0;
@@ -43,7 +63,8 @@ std::vector<torch::Tensor> sceneBatch(const std::vector<const SceneObjects*>& sc
         valid.resize(size_t(N), 0);
         v.push_back(torch::tensor(valid).to(torch::kBool));
     }
-    return {torch::stack(u), torch::stack(c), torch::stack(p), torch::stack(v)};
+    auto [crops, cropValid] = cropBatch(scenes, N);
+    return {torch::stack(u), torch::stack(c), torch::stack(p), torch::stack(v), crops, cropValid};
 }
 
 // Per sample: the summed cross-entropy of its answer tokens and their count ([B] each).
@@ -78,8 +99,8 @@ at::Tensor identifierEmbeddings(const Inst3dStack& st) {
 }
 
 ObjectTokens encodeScenes(const Inst3dModel& model, const std::vector<const SceneObjects*>& scenes) {
-    const std::vector<torch::Tensor> sb = sceneBatch(scenes);  // uni3d, clip, centres, valid
-    return model.encode(sb[0], sb[1], sb[2], sb[3]);
+    const std::vector<torch::Tensor> sb = sceneBatch(scenes);  // uni3d, clip, centres, valid, crops, cropValid
+    return model.encode(sb[0], sb[1], sb[2], sb[3], sb[4], sb[5]);
 }
 
 std::vector<int64_t> objectOrder(const SceneObjects& s, bool shuffle, uint64_t seed) {
@@ -160,6 +181,7 @@ struct Inst3dTrainer::Impl {
     // orderSeeds[i] when train (the sample's place in the stream, so any split over ranks sees the same).
     std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train,
                                                     const std::vector<uint64_t>& orderSeeds) const {
+        const AutocastScope autocast(o.precision, parseTorchDevice(st.model->device()));
         std::vector<const SceneObjects*> scenes;
         for (const Encoded* e : batch) scenes.push_back(e->scene);
         const ObjectTokens tokens = encodeScenes(*st.model, scenes);
@@ -182,7 +204,7 @@ struct Inst3dTrainer::Impl {
         }
         torch::Tensor embeds, mask, labels;
         collateSequences(seqs, embeds, mask, labels);
-        return answerLosses(st.llm->forwardTrainEmbeds(embeds, &mask, train), labels);
+        return answerLosses(st.llm->forwardTrainEmbeds(embeds, &mask, train).to(torch::kFloat32), labels);
     }
 };
 

@@ -15,6 +15,7 @@
 #include "models/llm/llama_model.h"
 #include "models/llm/prompt_builder.h"
 #include "models/llm/tokenizer.h"
+#include "models/weights/autocast.h"
 #include "training/distributed.h"
 #include "training/inst3d_data.h"
 #include "training/lm_trainer.h"
@@ -43,6 +44,9 @@ struct Inst3dTrainOptions {
     // answer are rewritten to match), so an identifier carries no prior and grounding must come from
     // the object's features. False: Inst3D's fixed identifiers (object j always carries <OBJ j>).
     bool randomIdentifiers = false;
+    // bf16: the forward and backward under LibTorch's bf16 autocast (models/weights/autocast.h), the
+    // parameters, gradients and AdamW moments fp32; the losses are computed from fp32 logits.
+    TrainPrecision precision = TrainPrecision::Fp32;
     // Several processes (training/distributed.h): each computes its share of every step (samples
     // k with k % world == rank) and the gradient sums are all-reduced. Null: one process.
     std::shared_ptr<DistributedGroup> group;

@@ -64,7 +64,8 @@ public:
 
     void setScene(const std::string& cachePath) override {
         torch::NoGradGuard noGrad;
-        const SceneObjects s = sceneObjects(readSceneFeatures(cachePath), int(stack_.config.maxObjects), cachePath);
+        const SceneObjects s = sceneObjects(readSceneFeatures(cachePath), int(stack_.config.maxObjects), cachePath,
+                                            stack_.config.viewFusion == ViewFusion::Views);
         checkSceneEncoders(info_, s, cachePath);
         if (s.dim3d != stack_.config.dim3d || s.dim2d != stack_.config.dim2d)
             fail(cachePath, "features are " + std::to_string(s.dim3d) + " / " + std::to_string(s.dim2d) + "-d, the checkpoint's model expects " +

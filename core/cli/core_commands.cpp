@@ -57,6 +57,10 @@ int runSynth(const std::vector<std::string>& argv) {
     if (args.has("no-frames")) o.numFrames = 0;
     o.writeLanguage = config.getBool("synth.language") && !args.has("no-language");
     o.jpegQuality = config.getInt("synth.jpeg_quality");
+    o.language.descriptionsPerTarget = config.getInt("synth.descriptions_per_target");
+    o.language.descriptionsPerScene = config.getInt("synth.descriptions_per_scene");
+    if (o.language.descriptionsPerTarget < 1 || o.language.descriptionsPerScene < 1)
+        throw UsageError("synth.descriptions_per_target and synth.descriptions_per_scene must be >= 1");
     if (o.numScenes < 1 || o.numScenes > 10000) throw UsageError("--scenes must be between 1 and 10000");
     if (o.numFrames < 0) throw UsageError("--frames must be >= 0");
     ProgressBar bar("synth");

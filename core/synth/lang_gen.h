@@ -40,9 +40,9 @@ std::string refPhrase(const LangScene& s, const LObject& t, const Claim& c, bool
 // A relation phrase usable as a "Where is ...?" answer ("on the table"); "" for other claims.
 std::string locationPhrase(const LangScene& s, const Claim& c);
 
-// Up to two descriptions per target that identify it (ScanRefer "multiple" = disambiguated by colour or
-// a relation), at most maxTotal per scene.
-std::vector<Described> describeTargets(const LangScene& s, Rng& rng, size_t maxTotal);
+// Up to perTarget distinct descriptions per target that identify it (ScanRefer "multiple" = disambiguated
+// by colour or a relation), at most maxTotal per scene.
+std::vector<Described> describeTargets(const LangScene& s, Rng& rng, size_t perTarget, size_t maxTotal);
 
 // Multi3DRefer entries of one scene: single-target ones reuse `described`; worldColors and
 // worldCategories supply zero-target combinations that do not exist in this scene.

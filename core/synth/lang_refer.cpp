@@ -8,7 +8,6 @@
 namespace inst3d::langgen {
 namespace {
 
-constexpr size_t kMaxDescriptionsPerTarget = 2;
 constexpr size_t kMaxNr3dPerTarget = 2;
 constexpr int kNr3dMinObjects = 2, kNr3dMaxObjects = 6;  // ReferIt3D keeps classes with 2..6 instances
 
@@ -251,14 +250,15 @@ std::string locationPhrase(const LangScene& s, const Claim& c) {
     return "";
 }
 
-std::vector<Described> describeTargets(const LangScene& s, Rng& rng, size_t maxTotal) {
+std::vector<Described> describeTargets(const LangScene& s, Rng& rng, size_t perTarget, size_t maxTotal) {
     std::vector<Described> all;
+    // Extra attempts: a variant may come out identical to an earlier one, more often the more are asked
+    // for (2 per target get one spare attempt, as the world has always been generated).
+    const size_t attempts = perTarget + std::max<size_t>(1, perTarget > 2 ? perTarget - 2 : 1);
     for (const LObject* t : s.targets()) {
         std::vector<Claim> claims = s.claimsFor(*t);
         std::set<std::string> seen;
-        // One extra attempt: a variant may come out identical to an earlier one.
-        for (size_t variant = 0; variant < kMaxDescriptionsPerTarget + 1 && seen.size() < kMaxDescriptionsPerTarget;
-             ++variant) {
+        for (size_t variant = 0; variant < attempts && seen.size() < perTarget; ++variant) {
             bool useColor = !t->color.empty() && (variant == 0 || rng.below(2) == 0);
             std::string text = composeDescription(s, *t, claims, useColor, rng);
             if (!text.empty() && seen.insert(text).second) all.push_back({t->id, text});

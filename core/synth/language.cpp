@@ -83,7 +83,7 @@ void scan2CapCorpus(const ojson& scanRefer, ojson& corpus) {
 }
 
 void writeSplit(const std::string& outDir, const World& w, const std::vector<std::string>& splits,
-                const std::string& split, uint64_t seed) {
+                const std::string& split, uint64_t seed, const SynthLanguageSizes& sizes) {
     ojson refer = ojson::array(), multi = ojson::array(), qa = ojson::array(), corpus = ojson::object();
     ojson sqaQ = ojson::array(), sqaA = ojson::array();
     long long sqaId = split == "train" ? 1000000 : 2000000;
@@ -91,7 +91,8 @@ void writeSplit(const std::string& outDir, const World& w, const std::vector<std
         if (splits[i] != split) continue;
         const LangScene& s = w.scenes[i];
         Rng referRng(langgen::mixSeed(seed, i, kReferStream));
-        auto described = langgen::describeTargets(s, referRng, 30);
+        auto described = langgen::describeTargets(s, referRng, static_cast<size_t>(sizes.descriptionsPerTarget),
+                                                  static_cast<size_t>(sizes.descriptionsPerScene));
         scanReferEntries(s, described, refer);
         Rng multiRng(langgen::mixSeed(seed, i, kMulti3dStream));
         langgen::multi3dReferEntries(s, described, w.colors, w.categories, multiRng, multi);
@@ -127,12 +128,12 @@ void writeNr3d(const std::string& outDir, const World& w, const std::vector<std:
 }  // namespace
 
 void writeSynthLanguage(const std::string& outDir, const std::vector<SynthScene>& scenes,
-                        const std::vector<std::string>& splits, uint64_t seed) {
+                        const std::vector<std::string>& splits, uint64_t seed, const SynthLanguageSizes& sizes) {
     if (scenes.size() != splits.size())
         fail(outDir, "writeSynthLanguage: " + std::to_string(scenes.size()) + " scenes but " +
                          std::to_string(splits.size()) + " split names");
     World world = buildWorld(scenes);
-    for (const char* split : {"train", "val"}) writeSplit(outDir, world, splits, split, seed);
+    for (const char* split : {"train", "val"}) writeSplit(outDir, world, splits, split, seed, sizes);
     writeNr3d(outDir, world, splits, seed);
 }
 

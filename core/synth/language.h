@@ -14,7 +14,8 @@ namespace inst3d {
 // Writes out/ScanRefer, out/Multi3DRefer, out/ScanQA, out/Scan2Cap, out/ReferIt3D, out/SQA3D.
 // `splits[i]` is "train", "val" or "test" for scenes[i]; test scenes get no annotations (as in the
 // public releases, whose test answers are hidden).
+// `sizes` bounds the referring expressions (ScanRefer, and Multi3DRefer's single-target entries).
 void writeSynthLanguage(const std::string& outDir, const std::vector<SynthScene>& scenes,
-                        const std::vector<std::string>& splits, uint64_t seed);
+                        const std::vector<std::string>& splits, uint64_t seed, const SynthLanguageSizes& sizes = {});
 
 }  // namespace inst3d

@@ -408,7 +408,7 @@ void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
     writeLabelTable(outDir, counts);
     if (options.writeLanguage) {
         report(0.9, "language annotations");
-        writeSynthLanguage(outDir, kept, splits, options.seed);
+        writeSynthLanguage(outDir, kept, splits, options.seed, options.language);
     }
     report(1.0, "done");
 }

@@ -21,6 +21,12 @@
 
 namespace inst3d {
 
+// How many referring expressions the language generator writes (synth.descriptions_per_*).
+struct SynthLanguageSizes {
+    int descriptionsPerTarget = 2;   // distinct descriptions of one target object
+    int descriptionsPerScene = 30;   // at most, per scene (a random subset beyond it, in target order)
+};
+
 struct SynthOptions {
     int numScenes = 1;
     uint64_t seed = 0;
@@ -32,6 +38,7 @@ struct SynthOptions {
     bool writeExportedFrames = true;
     bool writeLanguage = true;
     int jpegQuality = 90;
+    SynthLanguageSizes language;
 };
 
 // A named palette color: names used in the language annotations map to these exact RGB values.

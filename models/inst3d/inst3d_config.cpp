@@ -17,6 +17,7 @@ const char* spatialFusionName(SpatialFusion f) {
 }
 
 const char* tokenLayoutName(TokenLayout t) { return t == TokenLayout::Interleaved ? "interleaved" : "slots"; }
+const char* viewFusionName(ViewFusion v) { return v == ViewFusion::Mean ? "mean" : "views"; }
 
 namespace {
 
@@ -69,11 +70,18 @@ Inst3dConfig Inst3dConfig::fromYaml(const std::string& text, const std::string& 
         {"spatial_dropout", [&](const std::string& k, const YAML::Node& v) { c.spatialDropout = unitInterval(path, k, v); }},
         {"relation_dropout", [&](const std::string& k, const YAML::Node& v) { c.relationDropout = unitInterval(path, k, v); }},
         {"mcmf_residual", [&](const std::string&, const YAML::Node& v) { c.mcmfResidual = v.as<bool>(); }},
+        {"fuse_with_id", [&](const std::string&, const YAML::Node& v) { c.fuseWithId = v.as<bool>(); }},
         {"token_layout", [&](const std::string& k, const YAML::Node& v) {
              const std::string s = v.as<std::string>();
              if (s == "interleaved") c.tokenLayout = TokenLayout::Interleaved;
              else if (s == "slots") c.tokenLayout = TokenLayout::Slots;
              else fail(path, "'" + k + "' is '" + s + "' (interleaved or slots)");
+         }},
+        {"view_fusion", [&](const std::string& k, const YAML::Node& v) {
+             const std::string s = v.as<std::string>();
+             if (s == "mean") c.viewFusion = ViewFusion::Mean;
+             else if (s == "views") c.viewFusion = ViewFusion::Views;
+             else fail(path, "'" + k + "' is '" + s + "' (mean or views)");
          }},
     };
     for (const auto& kv : root) {
@@ -115,6 +123,7 @@ std::string Inst3dConfig::toYaml() const {
       << "\nrelation_heads: " << relationHeads << "\nrelation_ffn: " << relationFfn
       << "\nmax_objects: " << maxObjects << "\nidentifier_tokens: " << identifierTokens
       << "\ntoken_layout: " << tokenLayoutName(tokenLayout) << "\nmcmf_residual: " << (mcmfResidual ? "true" : "false")
+      << "\nview_fusion: " << viewFusionName(viewFusion) << "\nfuse_with_id: " << (fuseWithId ? "true" : "false")
       << "\nspatial_dropout: " << spatialDropout << "\nrelation_dropout: " << relationDropout
       << "\n";
     return o.str();

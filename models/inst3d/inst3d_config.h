@@ -6,6 +6,7 @@ namespace inst3d {
 
 enum class SpatialFusion { Mul, Bias, Add };   // vil3dref's fusion of pairwise features into attention
 enum class TokenLayout { Interleaved, Slots }; // the released per-object order, or the two <REPLACE> slots
+enum class ViewFusion { Mean, Views };          // MCMF's 2D input: the mean crop feature, or every crop
 
 struct Inst3dConfig {
     std::string name = "tiny";
@@ -21,6 +22,15 @@ struct Inst3dConfig {
     // no residual), so at initialisation every object's token is close to the scene average. true adds
     // the input back (x + attn(x)): each object keeps its own feature from the first step.
     bool mcmfResidual = false;
+    // Mean (released code): the 2D attention with the global token runs across the objects' mean crop
+    // features. Views (the paper's "multi-view" wording, brief §1.11 step 3): the same layer runs across
+    // each object's own crops [V x L], the global token as the aggregator, and the crops' outputs are
+    // averaged into the object's 2D feature. Needs the cache's feat_2d_crops.
+    ViewFusion viewFusion = ViewFusion::Mean;
+    // Chat-Scene's fuse_with_id: the identifier embedding E(<OBJ j>) is added to each of object j's tokens
+    // instead of standing before them as a token of its own (3 tokens per object instead of 4), so every
+    // object token carries its identifier and grounding reads it out with one attention step.
+    bool fuseWithId = false;
     double spatialDropout = 0.1, relationDropout = 0.05;  // training only
 
     // A YAML mapping of the keys in docs/model.md. Unknown keys, non-positive sizes, widths that the
@@ -34,5 +44,6 @@ struct Inst3dConfig {
 
 const char* spatialFusionName(SpatialFusion f);
 const char* tokenLayoutName(TokenLayout t);
+const char* viewFusionName(ViewFusion v);
 
 }  // namespace inst3d

@@ -91,8 +91,29 @@ void Inst3dModel::setTraining(bool on) {
     for (at::Tensor t : impl_->weights.trainable()) t.requires_grad_(on);
 }
 
+namespace {
+
+// MCMF's 2D input, normalised (step 1); the crops only when the configuration fuses views.
+Mcmf2dInput mcmf2dInput(const Inst3dConfig& c, const torch::Device dev, const at::Tensor& clip, const at::Tensor& crops,
+                        const at::Tensor& cropValid, int64_t B, int64_t N) {
+    Mcmf2dInput in;
+    in.f2 = l2Normalize(clip.to(dev, torch::kFloat32));                                        // [B, N, dim_2d]
+    if (c.viewFusion != ViewFusion::Views) return in;
+    if (!crops.defined() || !cropValid.defined())
+        fail("", "Inst3D model '" + c.name + "' fuses views (view_fusion: views) but was given no per-crop 2D "
+                 "features (the feature cache's feat_2d_crops)");
+    if (crops.dim() != 4 || crops.size(0) != B || crops.size(1) != N || crops.size(3) != c.dim2d ||
+        cropValid.sizes() != crops.sizes().slice(0, 3))
+        fail("", "Inst3D model: crops must be [B, N, C, dim_2d] with cropValid [B, N, C]");
+    in.crops = l2Normalize(crops.to(dev, torch::kFloat32));                                    // [B, N, C, dim_2d]
+    in.cropValid = cropValid.to(dev, torch::kBool);                                            // [B, N, C]
+    return in;
+}
+
+}  // namespace
+
 ObjectTokens Inst3dModel::encode(const at::Tensor& uni3d, const at::Tensor& clip, const at::Tensor& centers,
-                                 const at::Tensor& validIn) const {
+                                 const at::Tensor& validIn, const at::Tensor& crops, const at::Tensor& cropValid) const {
     const Inst3dConfig& c = impl_->config;
     const Inst3dWeights& w = impl_->weights;
     const torch::Device dev = impl_->device;
@@ -101,11 +122,11 @@ ObjectTokens Inst3dModel::encode(const at::Tensor& uni3d, const at::Tensor& clip
     const at::Tensor invalid = ~valid;
     // 1. input normalisation (encode_object_feat)
     at::Tensor f3 = l2Normalize(uni3d.to(dev, torch::kFloat32));                              // [B, N, dim_3d]
-    at::Tensor f2 = l2Normalize(clip.to(dev, torch::kFloat32));                               // [B, N, dim_2d]
+    const Mcmf2dInput in2d = mcmf2dInput(c, dev, clip, crops, cropValid, valid.size(0), valid.size(1));
     ObjectTokens out;
     out.parts.resize(5);
     // 2-4. MCMF
-    mcmfForward(w, c, f3, f2, invalid, out.parts[0], out.parts[1], out.parts[4]);
+    mcmfForward(w, c, f3, in2d, invalid, out.parts[0], out.parts[1], out.parts[4]);
     // 5. instance token
     out.parts[2] = nn::mlp2(w, "object_proj", out.f3s());                                     // [B, N, dim_llm]
     // 6. 3D-ISR, then the scene projector
@@ -122,11 +143,13 @@ std::vector<at::Tensor> Inst3dModel::objectSegments(const ObjectTokens& t, int64
             fail("", "Inst3D model: object rank " + std::to_string(j) + " outside the scene's " + std::to_string(N) +
                          " slots / " + std::to_string(idEmbeds.size(0)) + " identifier tokens");
     const at::Tensor ids = idEmbeds.to(impl_->device);
+    const bool fuse = impl_->config.fuseWithId;
     auto rows = [&](const std::vector<const at::Tensor*>& kinds) {
         std::vector<at::Tensor> seq;
         for (int64_t j : order) {
-            seq.push_back(ids[j].unsqueeze(0));                                                // E(<OBJ j>)
-            for (const at::Tensor* k : kinds) seq.push_back((*k)[b][j].unsqueeze(0));
+            if (!fuse) seq.push_back(ids[j].unsqueeze(0));                                     // E(<OBJ j>)
+            for (const at::Tensor* k : kinds)                                                  // fuse_with_id: E(<OBJ j>) + token
+                seq.push_back((fuse ? ids[j] + (*k)[b][j] : (*k)[b][j]).unsqueeze(0));
         }
         return at::cat(seq, 0);                                                                  // [T, dim_llm]
     };

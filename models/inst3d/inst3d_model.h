@@ -41,9 +41,12 @@ public:
     void setTraining(bool on);                           // dropout on, parameters require grad
     std::string device() const;
 
-    // Steps 1-6 of docs/model.md for a padded batch. Error when a scene has no valid object.
+    // Steps 1-6 of docs/model.md for a padded batch: uni3d [B, N, dim_3d], clip [B, N, dim_2d] (mean
+    // crop feature), centers [B, N, 3], valid [B, N]; with view_fusion: views also every crop, crops
+    // [B, N, C, dim_2d] and cropValid [B, N, C]. Error when a scene has no valid object, or when the
+    // configuration fuses views and no crops are given.
     ObjectTokens encode(const at::Tensor& uni3d, const at::Tensor& clip, const at::Tensor& centers,
-                        const at::Tensor& valid) const;
+                        const at::Tensor& valid, const at::Tensor& crops = {}, const at::Tensor& cropValid = {}) const;
 
     // The object part of the LLM input for scene `b` (step 7): one segment (interleaved) or two (slots),
     // each [T_k, dim_llm]. `order` lists the objects' ranks (valid ones) in sequence order; idEmbeds

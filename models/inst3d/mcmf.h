@@ -6,10 +6,16 @@
 
 namespace inst3d {
 
-// f3 [B, N, dim_3d], f2 [B, N, dim_2d] (L2-normalised), invalid [B, N] bool (true = not a key).
+// The 2D input of MCMF: f2 [B, N, dim_2d] (L2-normalised mean crop feature) and, for
+// view_fusion: views, every crop: crops [B, N, C, dim_2d] (L2-normalised), cropValid [B, N, C] bool.
+struct Mcmf2dInput {
+    at::Tensor f2, crops, cropValid;
+};
+
+// f3 [B, N, dim_3d] (L2-normalised), invalid [B, N] bool (true = not a key).
 // Outputs: f3s [B, N, dim_3d] (3D self-attention), f2s [B, N, dim_2d] (2D with the global token),
 // fused [B, N, dim_llm].
-void mcmfForward(const Inst3dWeights& w, const Inst3dConfig& c, const at::Tensor& f3, const at::Tensor& f2,
+void mcmfForward(const Inst3dWeights& w, const Inst3dConfig& c, const at::Tensor& f3, const Mcmf2dInput& in2d,
                  const at::Tensor& invalid, at::Tensor& f3s, at::Tensor& f2s, at::Tensor& fused);
 
 }  // namespace inst3d

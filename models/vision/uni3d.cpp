@@ -557,6 +557,24 @@ at::Tensor Uni3dEncoder::encode(const at::Tensor& xyz, const at::Tensor& rgb) co
     return impl_->forward(p, c);
 }
 
+at::Tensor Uni3dEncoder::encodeWithGrad(const at::Tensor& xyz, const at::Tensor& rgb) const {
+    auto [p, c] = impl_->checkInputs(xyz, rgb);
+    return impl_->forward(p, c);
+}
+
+std::vector<at::Tensor> Uni3dEncoder::trainableParameters() const {
+    std::vector<at::Tensor> out;
+    for (const auto& [name, t] : stateDict())
+        if (name.find("running_") == std::string::npos) out.push_back(t);
+    return out;
+}
+
+void Uni3dEncoder::save(const std::string& path) const {
+    std::vector<std::pair<std::string, at::Tensor>> cpu;
+    for (const auto& [name, t] : stateDict()) cpu.emplace_back(name, t.detach().to(torch::kCPU).contiguous());
+    saveTensors(path, cpu, {{"format", "pt"}, {"uni3d_config", impl_->cfg.name}});
+}
+
 at::Tensor Uni3dEncoder::fpsIndices(const at::Tensor& xyz) const {
     if (!xyz.defined() || xyz.dim() != 3 || xyz.size(2) != 3 || xyz.size(1) < 1)
         fail("", "Uni3D FPS: xyz must be [B, N, 3] with N >= 1, got " +

@@ -121,6 +121,13 @@ public:
     // xyz [B, N, 3] float (unit-sphere coordinates), rgb [B, N, 3] float 0..1, N >= groupSize
     // -> [B, embedDim] fp32 on the model's device. Wrong shapes: Error.
     at::Tensor encode(const at::Tensor& xyz, const at::Tensor& rgb) const;
+    // Training (training/encoder_pretrain.h): encode() with autograd on, the tensors that learn (every
+    // weight but BatchNorm's running statistics, which stay as they are: BatchNorm runs in eval mode in
+    // training too), and save() in the released layout, which load() and `inst3d extract --uni3d` read.
+    at::Tensor encodeWithGrad(const at::Tensor& xyz, const at::Tensor& rgb) const;
+    std::vector<at::Tensor> trainableParameters() const;
+    void save(const std::string& path) const;  // safetensors, "point_encoder." names, fp32, atomic
+
     // The FPS center indices encode() uses: xyz [B, N, 3] -> [B, G] int64.
     at::Tensor fpsIndices(const at::Tensor& xyz) const;
 

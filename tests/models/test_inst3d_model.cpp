@@ -141,6 +141,36 @@ private Q_SLOTS:
         QVERIFY(Inst3dConfig::fromYaml("mcmf_residual: true\n", "m.yaml").mcmfResidual);
     }
 
+    // view_fusion: views (tools/oracles/inst3d_reference.py --views): MCMF's 2D attention over each object's
+    // crops, some views missing and one object without any, equals the reference to 1e-4; junk in the
+    // missing crops changes nothing; the mean path gives other numbers; no crops is an error.
+    void perViewFusionMatchesReference() {
+        torch::NoGradGuard noGrad;
+        const nlohmann::json gv = nlohmann::json::parse(readTextFile(kDir + "golden_views.json"));
+        const nlohmann::json& s = gv["scene"];
+        Inst3dConfig c = cfg_;
+        c.viewFusion = ViewFusion::Views;
+        auto m = Inst3dModel::load(kDir + "inst3d.safetensors", c);
+        const Scene sc = sceneOf(s);
+        torch::Tensor crops = test::jsonTensor(s["crops"]).unsqueeze(0);                        // [1, N, C, D2]
+        std::vector<int64_t> cv;
+        for (const auto& row : s["crop_valid"])
+            for (bool b : row) cv.push_back(b ? 1 : 0);
+        torch::Tensor cropValid = torch::tensor(cv).to(torch::kBool).view({1, crops.size(1), crops.size(2)});
+        ObjectTokens t = m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid, crops, cropValid);
+        expectClose(validRows(t.f2s(), 0, sc.validIds), s["f2s"], "views f2s (2D attention over crops)");
+        expectClose(validRows(t.fused(), 0, sc.validIds), s["fused"], "views fused");
+        expectClose(validRows(t.tokScene(), 0, sc.validIds), s["tokscene"], "views tokscene");
+        torch::Tensor junk = crops.masked_fill(cropValid.logical_not().unsqueeze(-1), 5.0);
+        expectClose(validRows(m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid, junk, cropValid).fused(), 0, sc.validIds),
+                    s["fused"], "views fused, junk in the missing crops");
+        QVERIFY(test::maxDiff(validRows(model_->encode(sc.uni3d, sc.clip, sc.centers, sc.valid).f2s(), 0, sc.validIds),
+                              test::jsonTensor(s["f2s"])) > 1e-2);
+        QVERIFY_THROWS_EXCEPTION(Error, m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid));
+        QVERIFY(Inst3dConfig::fromYaml("view_fusion: views\n", "m.yaml").viewFusion == ViewFusion::Views);
+        QVERIFY_THROWS_EXCEPTION(Error, Inst3dConfig::fromYaml("view_fusion: max\n", "m.yaml"));
+    }
+
     // Both scenes in one batch padded to 7 slots: each scene's tokens equal its unpadded ones, so the
     // padding (and the filtered wall / floor lamp) never reach a valid object's numbers.
     void paddedBatchEqualsSingleScenes() {
@@ -178,6 +208,29 @@ private Q_SLOTS:
             expectClose(twoSlots[0], s["object_tokens"]["slot1"], "slot 1");
             expectClose(twoSlots[1], s["object_tokens"]["slot2"], "slot 2");
         }
+    }
+
+    // fuse_with_id (Chat-Scene's flag): the reference's interleaved rows [E(<OBJ j>), tok3d, tokscene, fused]
+    // become [E + tok3d, E + tokscene, E + fused], 3 rows per object; the slots likewise.
+    void fuseWithIdAddsTheIdentifierToEachToken() {
+        torch::NoGradGuard noGrad;
+        Inst3dConfig c = cfg_;
+        c.fuseWithId = true;
+        auto m = Inst3dModel::load(kDir + "inst3d.safetensors", c);
+        const auto& s = g_["scenes"][0];
+        const Scene sc = sceneOf(s);
+        const std::vector<int64_t> order = ints(s["object_tokens"]["order"]);
+        const auto fused = m->objectSegments(m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid), 0, order, idEmbeds(),
+                                             TokenLayout::Interleaved);
+        const torch::Tensor ref = test::jsonTensor(s["object_tokens"]["interleaved"]).view({int64_t(order.size()), 4, -1});
+        const torch::Tensor want = ref.narrow(1, 1, 3) + ref.narrow(1, 0, 1);                    // [n, 3, dim_llm]
+        QCOMPARE(fused[0].size(0), int64_t(order.size()) * 3);
+        QVERIFY2(test::maxDiff(fused[0].view({int64_t(order.size()), 3, -1}), want) < kTol, "E(<OBJ j>) + each token");
+        const auto slotSegs = m->objectSegments(m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid), 0, order, idEmbeds(), TokenLayout::Slots);
+        QCOMPARE(slotSegs[0].size(0), int64_t(order.size()) * 2);
+        QCOMPARE(slotSegs[1].size(0), int64_t(order.size()));
+        QVERIFY(Inst3dConfig::fromYaml("fuse_with_id: true\n", "m.yaml").fuseWithId);
+        QVERIFY(!Inst3dConfig::named("tiny").fuseWithId);
     }
 
     // The whole training sample: spliced embeddings, labels, the LoRA LLM's logits and HF's loss.

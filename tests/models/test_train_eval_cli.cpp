@@ -16,9 +16,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/features/feature_cache.h"
 #include "core/io/safetensors.h"
 #include "support/test_support.h"
+#include "training/encoder_pretrain.h"
+#include "training/inst3d_data.h"
 #include "training/inst3d_trainer.h"
 
 using namespace inst3d;
@@ -164,6 +168,88 @@ private Q_SLOTS:
         QVERIFY(!trainLosses(run + "/loss.jsonl").empty());
         QCOMPARE(test::runInst3d(trainArgs(path("bad-ids"), {"optim.id_assignment=shuffled"}), &out, &err), 2);
         QVERIFY2(err.find("optim.id_assignment is fixed or random") != std::string::npos, err.c_str());
+    }
+
+    // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast
+    // ran the matmuls in bf16), the loss still falls, and the checkpoint stays fp32; a bad value is named.
+    void bf16AutocastTrains() {
+        const std::vector<double> fp32 = trainLosses(path("run") + "/loss.jsonl");
+        QVERIFY2(!fp32.empty(), "trainsAndEvaluates runs first");
+        const std::string run = path("bf16");
+        std::string out, err;
+        QVERIFY2(test::runInst3d(trainArgs(run, {"optim.epochs=2", "optim.precision=bf16"}), &out, &err) == 0, err.c_str());
+        const std::vector<double> bf16 = trainLosses(run + "/loss.jsonl");
+        QCOMPARE(bf16.size(), fp32.size());
+        qInfo("first loss fp32 %.6f, bf16 %.6f; last fp32 %.4f, bf16 %.4f", fp32[0], bf16[0], fp32.back(), bf16.back());
+        QVERIFY2(bf16[0] != fp32[0] && std::abs(bf16[0] - fp32[0]) < 0.03 * fp32[0], qPrintable(QString::number(bf16[0])));
+        QVERIFY(bf16.back() < 0.8 * bf16[0]);
+        SafetensorsFile weights(run + "/checkpoint/inst3d.safetensors");
+        for (const TensorInfo& t : weights.tensors()) QVERIFY2(t.dtype == DType::F32, t.name.c_str());
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-precision"), {"optim.precision=fp16"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.precision is fp32 or bf16") != std::string::npos, err.c_str());
+    }
+
+    // view_fusion: views end to end: the crops of the caches reach the model in train, eval and chat (a
+    // checkpoint of this configuration refuses to encode without them), and a cache without crops is named.
+    void viewFusionTrainsOnTheCrops() {
+        const std::string yaml = path("synth-views.yaml");
+        writeFileAtomic(yaml, readTextFile(std::string(INST3D_TEST_DATA_DIR) + "/../../resources/config/model/synth-small.yaml") +
+                                  "view_fusion: views\n");
+        const std::string run = path("views");
+        std::string out, err;
+        QVERIFY2(test::runInst3d(trainArgs(run, {"model.config=" + yaml}), &out, &err) == 0, err.c_str());
+        QVERIFY(!trainLosses(run + "/loss.jsonl").empty());
+        QVERIFY(readTextFile(run + "/checkpoint/checkpoint.json").find("view_fusion: views") != std::string::npos);
+        QVERIFY2(test::runInst3d({"eval", "--checkpoint", run + "/checkpoint", "--data", world_, "--features", features_,
+                                  "--tags", "scanrefer", "--limit", "3", "--out", run + "/eval"}, &out, &err) == 0, err.c_str());
+        QVERIFY2(test::runInst3d({"chat", "--checkpoint", run + "/checkpoint", "--features", features_, "--scene", "scene0000_00",
+                                  "--max-tokens", "6", "--question", "Where is the chair?"}, &out, &err) == 0, err.c_str());
+        SceneFeatures f = readSceneFeatures(featureCachePath(features_, "scene0000_00"));
+        const SceneObjects withCrops = sceneObjects(f, 40, "cache", true);
+        QCOMPARE(withCrops.crops, f.views * f.levels);
+        QCOMPARE(withCrops.clipCrops.size(), size_t(withCrops.count) * size_t(withCrops.crops) * size_t(f.dim2d));
+        QVERIFY(std::find(withCrops.cropValid.begin(), withCrops.cropValid.end(), 1) != withCrops.cropValid.end());
+        f.views = f.levels = 0;
+        f.cropFeatures.clear();
+        try {
+            sceneObjects(f, 40, "cache.safetensors", true);
+            QFAIL("a cache without crops was accepted");
+        } catch (const inst3d::Error& e) {
+            QVERIFY2(std::string(e.what()).find("cache.safetensors") != std::string::npos &&
+                     std::string(e.what()).find("feat_2d_crops") != std::string::npos, e.what());
+        }
+    }
+
+    // `inst3d pretrain uni3d`: the loss falls over the world's train instances, the weights are written in
+    // Uni3D's released layout (extract reads them, and the cache names their fingerprint instead of random),
+    // the report holds the curve; colour classes are the median colour's levels; a bad encoder is named.
+    void pretrainedUni3dFeedsExtraction() {
+        const std::string weights = path("pre/uni3d.safetensors");
+        std::string out, err;
+        QVERIFY2(test::runInst3d({"pretrain", "uni3d", "--data", world_, "--out", weights, "--epochs", "6", "--batch", "8",
+                                  "--points", "64"}, &out, &err) == 0, err.c_str());
+        QVERIFY2(out.find("train instances of") != std::string::npos, out.c_str());
+        const auto report = nlohmann::json::parse(readTextFile(weights + ".json"));
+        QCOMPARE(report["epochs"].size(), size_t(6));
+        const double first = report["epochs"][0]["loss"], last = report["epochs"][5]["loss"];
+        QVERIFY2(last < 0.8 * first, qPrintable(QString("%1 -> %2").arg(first).arg(last)));
+        QVERIFY(report["categories"].size() > 3 && report["val_instances"].get<int>() > 0);
+        SafetensorsFile file(weights);
+        QVERIFY(!file.tensors().empty());
+        for (const TensorInfo& t : file.tensors()) QVERIFY2(t.name.rfind("point_encoder.", 0) == 0, t.name.c_str());
+        const std::string feats = path("pre-features");
+        QVERIFY2(test::runInst3d({"extract", "--scenes", world_ + "/scans", "--out", feats, "--uni3d", weights, "--uni3d-config", "tiny",
+                                  "--clip", "none", "--proposals", "gt", "--no-views"}, &out, &err) == 0, err.c_str());
+        const SceneFeatures f = readSceneFeatures(featureCachePath(feats, "scene0000_00"));
+        QCOMPARE(f.provenance.at("encoder_3d_checkpoint"), checkpointFingerprint(weights));
+        QCOMPARE(f.dim3d, 24);
+
+        InstancePoints red;
+        red.xyz = {0, 0, 0, 1, 0, 0, 0, 1, 0};
+        red.rgb = {0.9f, 0.1f, 0.0f, 1.0f, 0.2f, 0.1f, 0.95f, 0.0f, 0.3f};
+        QCOMPARE(colourClass(red), 2 * kColourLevels * kColourLevels);  // levels (2, 0, 0)
+        QCOMPARE(test::runInst3d({"pretrain", "clip", "--data", world_, "--out", weights}, &out, &err), 2);
+        QVERIFY2(err.find("ENCODER is uni3d") != std::string::npos, err.c_str());
     }
 
     // `inst3d bench train`: the trainer's steps timed on generated scenes; more objects than the model's

@@ -6,6 +6,7 @@ peft 0.9.0; CPU, one thread so that reruns are byte-identical):
 
     /opt/inst3d-deps/oracles/bin/python tools/oracles/inst3d_reference.py             # tests/data/inst3d/tiny
     /opt/inst3d-deps/oracles/bin/python tools/oracles/inst3d_reference.py --chat-scene  # .../chat-scene-tiny
+    /opt/inst3d-deps/oracles/bin/python tools/oracles/inst3d_reference.py --views       # .../tiny/golden_views.json
 
 The model is built from torch.nn's own modules wherever the contract names one (nn.MultiheadAttention with
 batch_first and key_padding_mask, nn.TransformerEncoder(Layer) pre-norm / ReLU, nn.LayerNorm, nn.Linear,
@@ -75,6 +76,15 @@ class SelfAttention2D(nn.Module):
         keep = torch.cat([torch.ones(b, 1, dtype=torch.bool), valid], 1)
         s = (q @ k.transpose(1, 2) / math.sqrt(d)).masked_fill(~keep[:, None, :], float("-inf"))
         return self.out(torch.softmax(s, -1) @ v)
+
+
+def views_2d(attn, crops, crop_valid):
+    """view_fusion: views. The 2D attention over each object's crops (the global token first), then the mean of
+    its outputs over the crops that exist; zeros for an object without a view."""
+    b, n, cc, d = crops.shape
+    out = attn(crops.reshape(b * n, cc, d), crop_valid.reshape(b * n, cc))      # [B*N, C, d]
+    keep = crop_valid.reshape(b * n, cc, 1).to(out.dtype)
+    return ((out * keep).sum(1) / keep.sum(1).clamp_min(1.0)).view(b, n, d)
 
 
 class CrossAttention(nn.Module):
@@ -208,13 +218,17 @@ class Inst3D(nn.Module):
         self.isr = ISR(c)
         self.scene_proj = mlp(c["dim_scene"], c["dim_llm"])
 
-    def forward(self, uni3d, clip, centers, valid, fusion="mul"):
-        """Batched [B, N, .] forward; returns every intermediate, [B, N, .]."""
+    def forward(self, uni3d, clip, centers, valid, fusion="mul", crops=None, crop_valid=None):
+        """Batched [B, N, .] forward; returns every intermediate, [B, N, .]. With crops [B, N, C, d2] and
+        crop_valid [B, N, C] (view_fusion: views), MCMF's 2D attention runs over each object's crops."""
         m, isr = self.mcmf, self.isr
         f3 = F.normalize(uni3d, dim=-1, eps=1e-12)
         f2 = F.normalize(clip, dim=-1, eps=1e-12)
         f3s = m.self_attn_3d(f3, f3, f3, key_padding_mask=~valid, need_weights=False)[0]
-        f2s = m.self_attn_2d(f2, valid)
+        if crops is None:
+            f2s = m.self_attn_2d(f2, valid)
+        else:
+            f2s = views_2d(m.self_attn_2d, F.normalize(crops, dim=-1, eps=1e-12), crop_valid)
         fused = m.cross_attn(f3s, f2s, valid)
         tok3d = self.object_proj(f3s)
         pos = isr.pos_embedding(centers, valid)
@@ -286,16 +300,35 @@ def p_mha(q_in, k_in, v_in, sd, name, heads):
     return p_lin(torch.cat(outs, -1), sd, name + ".out_proj")
 
 
-def plain_forward(sd, c, uni3d, clip, centers, fusion):
-    """The contract's forward over the valid objects only ([Nv, .] inputs), plainly."""
+def p_attn_2d(x, sd, d):
+    """MCMF part 1 written out over a sequence x [L, d] that has no padding: global key / value first."""
+    a2 = "mcmf.self_attn_2d"
+    q2 = p_lin(x, sd, a2 + ".query")
+    k2 = torch.cat([sd[a2 + ".global_key"][0], p_lin(x, sd, a2 + ".key")], 0)
+    v2 = torch.cat([sd[a2 + ".global_value"][0], p_lin(x, sd, a2 + ".value")], 0)
+    return p_lin(p_softmax(q2 @ k2.t() / math.sqrt(d)) @ v2, sd, a2 + ".out")
+
+
+def p_views_2d(crops_per_object, sd, d):
+    """view_fusion: views, plainly: per object its existing crops only ([C_k, d] each, maybe empty)."""
+    rows = []
+    for x in crops_per_object:
+        if x.shape[0] == 0:
+            rows.append(torch.zeros(d))
+        else:
+            x = x / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+            rows.append(p_attn_2d(x, sd, d).mean(0))
+    return torch.stack(rows)
+
+
+def plain_forward(sd, c, uni3d, clip, centers, fusion, f2s=None):
+    """The contract's forward over the valid objects only ([Nv, .] inputs), plainly; f2s given: the 2D
+    attention's output (view_fusion: views) instead of the attention across the objects."""
     f3 = uni3d / uni3d.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     f2 = clip / clip.norm(dim=-1, keepdim=True).clamp_min(1e-12)
     f3s = p_mha(f3, f3, f3, sd, "mcmf.self_attn_3d", c["mcmf_heads"])
-    a2 = "mcmf.self_attn_2d"
-    q2 = p_lin(f2, sd, a2 + ".query")
-    k2 = torch.cat([sd[a2 + ".global_key"][0], p_lin(f2, sd, a2 + ".key")], 0)
-    v2 = torch.cat([sd[a2 + ".global_value"][0], p_lin(f2, sd, a2 + ".value")], 0)
-    f2s = p_lin(p_softmax(q2 @ k2.t() / math.sqrt(c["dim_2d"])) @ v2, sd, a2 + ".out")
+    if f2s is None:
+        f2s = p_attn_2d(f2, sd, c["dim_2d"])
     ca = "mcmf.cross_attn"
     q = p_lin(f3s, sd, ca + ".query", bias=False)
     fused = p_lin(p_mha(q, p_mlp(f2s, sd, ca + ".key"), p_mlp(f2s, sd, ca + ".value"), sd, ca + ".attn",
@@ -832,16 +865,77 @@ def make_tiny(out_dir, seed0):
     return out_dir
 
 
+# ---- PART 3: per-view fusion (view_fusion: views) ------------------------------------------------------------
+# The tiny model's committed weights (tiny/inst3d.safetensors), one scene whose objects have V x L crop features
+# with some views missing (one object has none), as the feature cache stores them: feat_2d_crops L2-normalised,
+# zeros where there is no view, and feat_2d their mean over the existing crops.
+
+VIEWS, LEVELS = 3, 2
+VIEW_SCENE = ("views0", ["chair", "wall", "table", "lamp", "floor", "sofa", "tv"])
+MISSING_VIEWS = {0: [2], 2: [0, 1, 2], 3: [1], 6: [0, 2]}   # object -> views without a frame (object 2: none)
+
+
+def make_views(out_dir, seed):
+    from safetensors.torch import load_file
+    c = yaml.safe_load(open(TINY_YAML))
+    model = Inst3D(c)
+    sd_file = load_file(os.path.join(out_dir, "inst3d.safetensors"))
+    model.load_state_dict(sd_file)
+    model.eval()
+    sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    g = torch.Generator().manual_seed(seed)
+    name, labels = VIEW_SCENE
+    s = make_scene(name, labels, c, g)
+    n, d2 = s["n"], c["dim_2d"]
+    view_frames = torch.arange(n * VIEWS).view(n, VIEWS).clone()
+    for k, missing in MISSING_VIEWS.items():
+        view_frames[k, missing] = -1
+    crop_valid = (view_frames >= 0)[:, :, None].expand(n, VIEWS, LEVELS).reshape(n, VIEWS * LEVELS)
+    crops = F.normalize(torch.randn(n, VIEWS * LEVELS, d2, generator=g), dim=-1) * crop_valid[..., None]
+    keep = crop_valid[..., None].float()
+    clip = (crops * keep).sum(1) / keep.sum(1).clamp_min(1.0)       # the cache's feat_2d
+    with torch.enable_grad():
+        out = model(s["uni3d"][None], clip[None], s["centers"][None], s["valid"][None], "mul",
+                    crops[None], crop_valid[None])
+    out = {k: v[0].detach() for k, v in out.items()}
+    rows = valid_rows(out, s["valid"])
+    idx = s["valid"].nonzero()[:, 0]
+    f2s_plain = p_views_2d([crops[k][crop_valid[k]] for k in idx.tolist()], sd, d2)
+    ref = plain_forward(sd, c, s["uni3d"][idx], clip[idx], s["centers"][idx], "mul", f2s=f2s_plain)
+    diff = max_diff(rows, ref)
+    assert diff < 2e-5, f"per-view module and plain paths differ by {diff}"
+    # the mean path on the same scene differs: the views are really used
+    with torch.enable_grad():
+        mean_out = model(s["uni3d"][None], clip[None], s["centers"][None], s["valid"][None], "mul")
+    mean_gap = (mean_out["f2s"][0].detach()[idx] - rows["f2s"]).abs().max().item()
+    assert mean_gap > 1e-2, mean_gap
+    golden = dict(command="tools/oracles/inst3d_reference.py --views", torch=torch.__version__, seed=seed,
+                  threads=1, weights="inst3d.safetensors", views=VIEWS, levels=LEVELS,
+                  checks=dict(modules_vs_plain_valid_only=diff, views_vs_mean_f2s=mean_gap),
+                  scene=dict(name=name, n=n, object_labels=labels, uni3d=tl(s["uni3d"]), clip=tl(clip),
+                             centers=tl(s["centers"]), valid=tl(s["valid"]), valid_ids=idx.tolist(),
+                             view_frames=tl(view_frames), crops=tl(crops), crop_valid=tl(crop_valid),
+                             **{k: tl(rows[k]) for k in ("f2s", "fused", "tok3d", "tokscene")}))
+    path = os.path.join(out_dir, "golden_views.json")
+    with open(path, "w") as f:
+        json.dump(golden, f)
+    print(json.dumps(golden["checks"], indent=1))
+    return path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="tests/data/inst3d", help="folder of tiny/ and chat-scene-tiny/")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chat-scene", action="store_true", help="only write chat-scene-tiny/")
+    ap.add_argument("--views", action="store_true", help="only write tiny/golden_views.json (over tiny/'s weights)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)   # anything drawn from the global RNG (resize_token_embeddings) is overwritten
     os.chdir(ROOT)
-    if args.chat_scene:
+    if args.views:
+        print(make_views(os.path.join(args.out, "tiny"), args.seed))
+    elif args.chat_scene:
         print(make_chat_scene(os.path.join(args.out, "chat-scene-tiny"), args.seed))
     else:
         print(make_tiny(os.path.join(args.out, "tiny"), args.seed))

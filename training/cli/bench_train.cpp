@@ -41,6 +41,7 @@ struct BenchOptions {
     int llmLayers = 0;  // 0: the configuration's own
     int objects = 0, scenes = 0, batch = 0, steps = 0;
     bool full = false;  // full fine-tuning instead of LoRA
+    TrainPrecision precision = TrainPrecision::Fp32;
     uint64_t seed = 0;
 };
 
@@ -175,7 +176,7 @@ void report(const Inst3dStack& st, const BenchOptions& o, const Inst3dData& data
                 lc.hiddenSize, double(llmParameters(lc)) / 1e6, o.full ? "full fine-tuning" : "LoRA r 32 on q,k,v,o,gate,up,down + embeddings");
     std::printf("| trainable parameters | %.2f M |\n", double(trainableCount(st)) / 1e6);
     std::printf("| sequence | %lld tokens (%d objects) |\n", (long long)tokensPerSample(st, data.samples.front(), o.objects), o.objects);
-    std::printf("| batch | %d samples, fp32 |\n", o.batch);
+    std::printf("| batch | %d samples, %s |\n", o.batch, trainPrecisionName(o.precision));
     std::printf("| first step | %.2f s |\n", firstStep);
     std::printf("| step (mean of %d) | %.3f s |\n", o.steps, perStep);
     std::printf("| samples/s | %.2f |\n", double(o.batch) / perStep);
@@ -194,6 +195,7 @@ BenchOptions parseOptions(const ArgParser& args) {
     const std::string ft = args.get("finetune");
     if (ft != "lora" && ft != "full") throw UsageError("--finetune is lora or full");
     o.full = ft == "full";
+    o.precision = parseTrainPrecision(args.get("precision"), "--precision");
     if (o.objects < 1 || o.scenes < 1 || o.batch < 1 || o.steps < 1 || o.llmLayers < 0)
         throw UsageError("--objects, --scenes, --batch and --steps must be >= 1, --llm-layers >= 0");
     return o;
@@ -213,6 +215,7 @@ int runBenchTrain(const std::vector<std::string>& argv) {
         .option("batch", "B", "samples per step", "8")
         .option("steps", "N", "timed steps after the first", "3")
         .option("finetune", "MODE", "lora or full", "lora")
+        .option("precision", "P", "fp32, or bf16 (autocast; fp32 weights and AdamW state)", "fp32")
         .option("threads", "T", "intra-op threads (default: every CPU this process may use, or $INST3D_THREADS)")
         .option("seed", "S", "seed of the weights and scenes", "0");
     if (!args.parse(argv)) return 0;
@@ -230,6 +233,7 @@ int runBenchTrain(const std::vector<std::string>& argv) {
     Inst3dTrainOptions to;
     to.batchSize = o.batch;
     to.seed = o.seed;
+    to.precision = o.precision;
     to.optimizer.totalSteps = o.steps + 1;
     Inst3dTrainer trainer(st, data, to);
     auto t0 = Clock::now();

@@ -182,6 +182,7 @@ int runEval(const std::vector<std::string>& argv) {
     o.split = args.get("split");
     o.tasks = parseTaskTags(args.get("tags"));
     o.maxObjects = r.stack.config.maxObjects;
+    o.withCrops = r.stack.config.viewFusion == ViewFusion::Views;
     o.limitScenes = args.getInt("limit-scenes");
     r.data = loadInst3dData(o);
     checkCheckpointEncoders(r.info, r.data, o.featuresDir);

@@ -27,14 +27,15 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-DataOptions dataOptions(const Config& c, const std::string& split, const std::string& tags, int maxObjects) {
+DataOptions dataOptions(const Config& c, const std::string& split, const std::string& tags, const Inst3dConfig& model) {
     DataOptions o;
     o.root = c.getString("data.root");
     o.featuresDir = c.getString("data.features");
     if (o.root.empty() || o.featuresDir.empty()) throw UsageError("data.root and data.features are required");
     o.split = split;
     o.tasks = parseTaskTags(tags);
-    o.maxObjects = maxObjects;
+    o.maxObjects = model.maxObjects;
+    o.withCrops = model.viewFusion == ViewFusion::Views;
     o.trainIouThreshold = c.getDouble("data.train_iou_threshold");
     o.seed = uint64_t(c.getInt("seed"));
     o.limitScenes = c.getInt("data.limit_scenes");
@@ -104,6 +105,7 @@ Inst3dTrainOptions trainOptions(const Config& c, size_t samples, std::shared_ptr
     const std::string ids = c.getString("optim.id_assignment");
     if (ids != "fixed" && ids != "random") throw UsageError("optim.id_assignment is fixed or random, not '" + ids + "'");
     o.randomIdentifiers = ids == "random";
+    o.precision = parseTrainPrecision(c.getString("optim.precision"), "optim.precision");
     TrainerConfig& t = o.optimizer;
     t.lr = c.getDouble("optim.lr");
     t.weightDecay = c.getDouble("optim.weight_decay");
@@ -146,9 +148,9 @@ struct Run {
 
 void setUp(Run& r, bool resume) {
     const Inst3dConfig mc = Inst3dConfig::named(r.cfg.getString("model.config"));
-    r.train = loadInst3dData(dataOptions(r.cfg, "train", r.cfg.getString("data.train_tag"), mc.maxObjects));
+    r.train = loadInst3dData(dataOptions(r.cfg, "train", r.cfg.getString("data.train_tag"), mc));
     const std::string valTag = r.cfg.getString("data.val_tag");
-    if (!valTag.empty()) r.val = loadInst3dData(dataOptions(r.cfg, "val", valTag, mc.maxObjects));
+    if (!valTag.empty()) r.val = loadInst3dData(dataOptions(r.cfg, "val", valTag, mc));
     checkFeatureWidths(mc, r.train, r.cfg.getString("data.features"));
     r.info.encoders = r.train.scenes.begin()->second.provenance;
     r.info.tags = r.cfg.getString("data.train_tag");
@@ -269,11 +271,13 @@ int runTrain(const std::vector<std::string>& argv) {
 int runEval(const std::vector<std::string>& argv);  // eval_command.cpp
 void registerBenchTrain(CommandRegistry& registry);  // bench_train.cpp
 void registerChatCommand(CommandRegistry& registry);  // chat_command.cpp
+void registerPretrainCommand(CommandRegistry& registry);  // pretrain_command.cpp
 
 void registerTrainingCommands(CommandRegistry& registry) {
     registry.add({"train", "Inst3D-LMM multi-task instruction tuning on feature caches (checkpoint, loss log and plot)", runTrain});
     registry.add({"eval", "evaluate an Inst3D checkpoint on ScanRefer / Multi3DRefer / Scan2Cap / ScanQA / SQA3D / Nr3D (--blind: no scene)", runEval});
     registerChatCommand(registry);
+    registerPretrainCommand(registry);
     registerBenchTrain(registry);  // after the models layer's `bench`
 }
 
