@@ -19,7 +19,9 @@ at::Tensor mlp2(const Inst3dWeights& w, const std::string& p, const at::Tensor& 
 }
 
 at::Tensor layerNorm(const Inst3dWeights& w, const std::string& p, const at::Tensor& x, double eps) {
-    return at::layer_norm(x, {x.size(-1)}, w[p + ".weight"], w[p + ".bias"], eps);
+    // fp32 even under bf16 autocast (LibTorch 1.13's CPU kernel refuses a bf16 input with fp32 weights;
+    // CUDA autocast runs layer_norm in fp32 too).
+    return at::layer_norm(x.to(at::kFloat), {x.size(-1)}, w[p + ".weight"], w[p + ".bias"], eps);
 }
 
 at::Tensor multiheadAttention(const Inst3dWeights& w, const std::string& p, int heads, const at::Tensor& q,
