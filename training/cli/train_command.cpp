@@ -42,6 +42,16 @@ DataOptions dataOptions(const Config& c, const std::string& split, const std::st
     return o;
 }
 
+// llm.random_embed_std > 0: the random LLM's token embeddings (the <OBJ###> rows too) rescaled to that
+// standard deviation, so that words and identifiers enter at the scale of the object tokens.
+void scaleEmbeddings(LlamaModel& llm, double stdev) {
+    if (stdev < 0) throw UsageError("llm.random_embed_std must be >= 0 (0: as drawn)");
+    if (stdev == 0) return;
+    torch::NoGradGuard noGrad;
+    for (auto& [name, t] : llm.namedWeights())
+        if (name == "model.embed_tokens.weight") t.mul_(stdev / t.std().item<double>());
+}
+
 // The LLM and tokenizer: a LLaMA folder, or a random LLaMA with a vocabulary trained here.
 void buildLanguageModel(Inst3dStack& st, const Config& c, const Inst3dData& data, const std::string& runDir,
                         std::string& baseLlmDir, CheckpointInfo& info) {
@@ -59,6 +69,7 @@ void buildLanguageModel(Inst3dStack& st, const Config& c, const Inst3dData& data
         lc.intermediateSize = c.getInt("llm.random_ffn");
         lc.maxPositions = 2048;
         st.llm = LlamaModel::random(lc, LlmDType::F32, uint64_t(c.getInt("seed")));
+        scaleEmbeddings(*st.llm, c.getDouble("llm.random_embed_std"));
         baseLlmDir = joinPath(runDir, "base-llm");
         saveLlamaFolder(*st.llm, baseLlmDir);
         info.llmBase = "llm";
