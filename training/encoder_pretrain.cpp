@@ -20,13 +20,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr double kPrototypeStd = 0.02;  // initial prototypes: small random directions
 
-// Colours of 8-bit meshes back to bytes exactly, as Uni3D's preparation takes them (inst3d extract).
-std::vector<uint8_t> colourBytes(const InstancePoints& p) {
-    std::vector<uint8_t> rgb(p.rgb.size());
-    for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = uint8_t(std::lround(std::clamp(p.rgb[i], 0.f, 1.f) * 255.f));
-    return rgb;
-}
-
 struct SplitInstances {
     std::vector<std::string> labels;
     std::vector<PretrainInstance> instances;  // category left at 0

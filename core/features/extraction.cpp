@@ -1,6 +1,7 @@
 #include "core/features/extraction.h"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -150,6 +151,12 @@ InstancePoints instancePoints(const Scene& scene, const Instance& instance) {
             p.rgb.push_back(scene.mesh.hasColors() ? scene.mesh.rgba[size_t(v) * 4 + size_t(c)] / 255.f : 0.5f);
     }
     return p;
+}
+
+std::vector<uint8_t> colourBytes(const InstancePoints& p) {
+    std::vector<uint8_t> rgb(p.rgb.size());
+    for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = uint8_t(std::lround(std::clamp(p.rgb[i], 0.f, 1.f) * 255.f));
+    return rgb;
 }
 
 SceneFeatures extractSceneFeatures(const Scene& scene, const ExtractOptions& options, PointEncoder* encoder3d,

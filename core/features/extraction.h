@@ -4,6 +4,7 @@
 // torch-free: models/ implements them with Uni3D and CLIP, and `inst3d extract` wires them in.
 #pragma once
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,8 @@ struct InstancePoints {
     size_t size() const { return xyz.size() / 3; }
 };
 InstancePoints instancePoints(const Scene& scene, const Instance& instance);
+// Its colours back to the 8-bit values of the mesh, exactly (what Uni3D's preparation takes).
+std::vector<uint8_t> colourBytes(const InstancePoints& points);
 
 class PointEncoder {
 public:

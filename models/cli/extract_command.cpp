@@ -31,10 +31,7 @@ public:
     std::string checkpoint() const override { return checkpoint_; }
     int dim() const override { return int(model_->config().embedDim); }
     std::vector<float> encode(const InstancePoints& p) override {
-        // Colors come from 8-bit meshes: back to bytes exactly, as Uni3D's preparation takes them.
-        std::vector<uint8_t> rgb(p.rgb.size());
-        for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = uint8_t(std::lround(std::clamp(p.rgb[i], 0.f, 1.f) * 255.f));
-        return model_->encodeInstance(p.xyz, rgb);
+        return model_->encodeInstance(p.xyz, colourBytes(p));  // 8-bit mesh colours, exactly
     }
 
 private:

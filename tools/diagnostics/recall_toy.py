@@ -6,7 +6,8 @@
 Associative recall in the shape of an Inst3D grounding sample, with transformers' LlamaForCausalLM at the
 synth-small sizes: a sequence of `objects` pairs (identifier, key) — the identifier token first, as the
 released layout puts <OBJ j> before the object's tokens, or after it with --key-first — then a query key, and
-the answer is the identifier paired with that key. Identifiers are drawn per sample from `identifiers` (Chat-Scene's
+the answer is the identifier paired with that key (--queries: several query / answer pairs after the list, each
+answer supervised). Identifiers are drawn per sample from `identifiers` (Chat-Scene's
 random assignment), keys from `keys`. Prints the answer loss every 250 steps: ln(identifiers) means nothing
 learned, ln(objects) that the model only learned which identifiers are present, 0 that it reads out the one
 that belongs to the key.
@@ -29,6 +30,7 @@ def main():
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--key-first", action="store_true")
+    ap.add_argument("--queries", type=int, default=1, help="queries per sequence, each answer supervised")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
     torch.manual_seed(a.seed)
@@ -44,11 +46,15 @@ def main():
         ids = torch.stack([torch.randperm(a.identifiers)[:n] for _ in range(B)]) + id0
         keys = torch.stack([torch.randperm(a.keys)[:n] for _ in range(B)]) + key0
         pairs = torch.stack([keys, ids] if a.key_first else [ids, keys], 2).reshape(B, -1)
-        t = torch.randint(0, n, (B,))
         rows = torch.arange(B)
-        inp = torch.cat([pairs, keys[rows, t][:, None], ids[rows, t][:, None]], 1)
+        parts, answer_cols = [pairs], []
+        for _ in range(a.queries):
+            t = torch.randint(0, n, (B,))
+            parts += [keys[rows, t][:, None], ids[rows, t][:, None]]
+            answer_cols.append(pairs.shape[1] + 2 * len(answer_cols) + 1)
+        inp = torch.cat(parts, 1)
         labels = torch.full(inp.shape, -100)
-        labels[:, -1] = inp[:, -1]
+        labels[:, answer_cols] = inp[:, answer_cols]
         loss = model(input_ids=inp, labels=labels).loss
         opt.zero_grad()
         loss.backward()
