@@ -10,6 +10,8 @@
 # 3. pycocoevalcap 1.2's wheel unpacked into $DEPS/pycocoevalcap: the METEOR 1.5 and Stanford
 #    PTBTokenizer jars that `inst3d score` runs (PyPI ships them inside the wheel).
 # 4. CMake configure (Ninja, ccache) and build.
+# Not installed on purpose: libgtest-dev. Every test is Qt Test (tests/CMakeLists.txt) and nothing in the
+# tree looks for GoogleTest, so a machine whose image happens to carry it needs nothing more (docs/building.md).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
