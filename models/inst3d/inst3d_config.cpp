@@ -71,6 +71,12 @@ Inst3dConfig Inst3dConfig::fromYaml(const std::string& text, const std::string& 
         {"relation_dropout", [&](const std::string& k, const YAML::Node& v) { c.relationDropout = unitInterval(path, k, v); }},
         {"mcmf_residual", [&](const std::string&, const YAML::Node& v) { c.mcmfResidual = v.as<bool>(); }},
         {"fuse_with_id", [&](const std::string&, const YAML::Node& v) { c.fuseWithId = v.as<bool>(); }},
+        {"token_norm", [&](const std::string& k, const YAML::Node& v) {
+             const std::string s = v.as<std::string>();
+             if (s == "none") c.tokenRmsNorm = false;
+             else if (s == "rms") c.tokenRmsNorm = true;
+             else fail(path, "'" + k + "' is '" + s + "' (none or rms)");
+         }},
         {"token_layout", [&](const std::string& k, const YAML::Node& v) {
              const std::string s = v.as<std::string>();
              if (s == "interleaved") c.tokenLayout = TokenLayout::Interleaved;
@@ -124,6 +130,7 @@ std::string Inst3dConfig::toYaml() const {
       << "\nmax_objects: " << maxObjects << "\nidentifier_tokens: " << identifierTokens
       << "\ntoken_layout: " << tokenLayoutName(tokenLayout) << "\nmcmf_residual: " << (mcmfResidual ? "true" : "false")
       << "\nview_fusion: " << viewFusionName(viewFusion) << "\nfuse_with_id: " << (fuseWithId ? "true" : "false")
+      << "\ntoken_norm: " << (tokenRmsNorm ? "rms" : "none")
       << "\nspatial_dropout: " << spatialDropout << "\nrelation_dropout: " << relationDropout
       << "\n";
     return o.str();

@@ -31,6 +31,11 @@ struct Inst3dConfig {
     // instead of standing before them as a token of its own (3 tokens per object instead of 4), so every
     // object token carries its identifier and grounding reads it out with one attention step.
     bool fuseWithId = false;
+    // none (released code): object tokens enter the LLM at whatever scale the projectors give them.
+    // rms: each object token is scaled to the RMS of the identifier embeddings (docs/model.md step 7), so
+    // that a from-scratch LLM, whose word embeddings are ~0.02, sees tokens of the same size as its words
+    // and an E(<OBJ j>) added by fuse_with_id is not drowned by a token a thousand times larger.
+    bool tokenRmsNorm = false;
     double spatialDropout = 0.1, relationDropout = 0.05;  // training only
 
     // A YAML mapping of the keys in docs/model.md. Unknown keys, non-positive sizes, widths that the

@@ -110,6 +110,12 @@ Mcmf2dInput mcmf2dInput(const Inst3dConfig& c, const torch::Device dev, const at
     return in;
 }
 
+// token_norm: rms. An LLM-bound token x [dim_llm] becomes x / rms(x) * target, target the RMS of the
+// identifier rows, detached so that the normalisation does not pull on them. A zero token (--blind) stays zero.
+at::Tensor rmsScaled(const at::Tensor& x, const at::Tensor& target) {
+    return x / x.pow(2).mean().sqrt().clamp_min(kNormalizeEps) * target;
+}
+
 }  // namespace
 
 ObjectTokens Inst3dModel::encode(const at::Tensor& uni3d, const at::Tensor& clip, const at::Tensor& centers,
@@ -144,12 +150,16 @@ std::vector<at::Tensor> Inst3dModel::objectSegments(const ObjectTokens& t, int64
                          " slots / " + std::to_string(idEmbeds.size(0)) + " identifier tokens");
     const at::Tensor ids = idEmbeds.to(impl_->device);
     const bool fuse = impl_->config.fuseWithId;
+    const bool rms = impl_->config.tokenRmsNorm;
+    const at::Tensor target = rms ? ids.detach().pow(2).mean().sqrt() : at::Tensor();        // scalar
     auto rows = [&](const std::vector<const at::Tensor*>& kinds) {
         std::vector<at::Tensor> seq;
         for (int64_t j : order) {
             if (!fuse) seq.push_back(ids[j].unsqueeze(0));                                     // E(<OBJ j>)
-            for (const at::Tensor* k : kinds)                                                  // fuse_with_id: E(<OBJ j>) + token
-                seq.push_back((fuse ? ids[j] + (*k)[b][j] : (*k)[b][j]).unsqueeze(0));
+            for (const at::Tensor* k : kinds) {
+                const at::Tensor tok = rms ? rmsScaled((*k)[b][j], target) : (*k)[b][j];      // [dim_llm]
+                seq.push_back((fuse ? ids[j] + tok : tok).unsqueeze(0));                       // fuse_with_id: E(<OBJ j>) + token
+            }
         }
         return at::cat(seq, 0);                                                                  // [T, dim_llm]
     };

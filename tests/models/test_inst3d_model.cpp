@@ -233,6 +233,35 @@ private Q_SLOTS:
         QVERIFY(!Inst3dConfig::named("tiny").fuseWithId);
     }
 
+    // token_norm: rms. Against the reference's interleaved rows: each object token keeps its direction and
+    // takes the identifier rows' RMS; the identifier rows themselves are unchanged; a zero (--blind) token stays zero.
+    void tokenNormScalesTokensToTheIdentifierRms() {
+        torch::NoGradGuard noGrad;
+        Inst3dConfig c = cfg_;
+        c.tokenRmsNorm = true;
+        auto m = Inst3dModel::load(kDir + "inst3d.safetensors", c);
+        const auto& s = g_["scenes"][0];
+        const Scene sc = sceneOf(s);
+        const std::vector<int64_t> order = ints(s["object_tokens"]["order"]);
+        const int64_t n = int64_t(order.size());
+        ObjectTokens tok = m->encode(sc.uni3d, sc.clip, sc.centers, sc.valid);
+        const torch::Tensor got = m->objectSegments(tok, 0, order, idEmbeds(), TokenLayout::Interleaved)[0].view({n, 4, -1});
+        const torch::Tensor ref = test::jsonTensor(s["object_tokens"]["interleaved"]).view({n, 4, -1});
+        const torch::Tensor target = idEmbeds().pow(2).mean().sqrt();
+        const torch::Tensor refTokens = ref.narrow(1, 1, 3);                                     // [n, 3, dim_llm]
+        const torch::Tensor want = refTokens / refTokens.pow(2).mean(-1, true).sqrt() * target;
+        QVERIFY2(test::maxDiff(got.narrow(1, 1, 3), want) < kTol, "tokens scaled to the identifier RMS");
+        QVERIFY2(test::maxDiff(got.narrow(1, 0, 1), ref.narrow(1, 0, 1)) < kTol, "identifier rows unchanged");
+        QVERIFY(test::maxDiff(got.narrow(1, 1, 3), refTokens) > 100 * kTol);                    // the scaling did something
+        for (torch::Tensor& p : tok.parts) p = torch::zeros_like(p);
+        const torch::Tensor blind = m->objectSegments(tok, 0, order, idEmbeds(), TokenLayout::Interleaved)[0].view({n, 4, -1});
+        QCOMPARE(blind.narrow(1, 1, 3).abs().max().item<double>(), 0.0);
+        QVERIFY(Inst3dConfig::fromYaml("token_norm: rms\n", "m.yaml").tokenRmsNorm);
+        QVERIFY(Inst3dConfig::fromYaml(Inst3dConfig::fromYaml("token_norm: rms\n", "m.yaml").toYaml(), "m.yaml").tokenRmsNorm);
+        QVERIFY(!Inst3dConfig::named("tiny").tokenRmsNorm);
+        QVERIFY_THROWS_EXCEPTION(inst3d::Error, Inst3dConfig::fromYaml("token_norm: layer\n", "m.yaml"));
+    }
+
     // The whole training sample: spliced embeddings, labels, the LoRA LLM's logits and HF's loss.
     void sequenceLogitsAndLossMatchReference() {
         torch::NoGradGuard noGrad;

@@ -19,6 +19,21 @@ import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
 
+def fused_loss(model, keys, ids, tail, tail_labels, a):
+    """`copies` embeddings per object, E(key) + E(id) then E(id) + E(random word), after a fixed prompt; then
+    `filler` random words and the query / answer tail as tokens."""
+    embed = model.get_input_embeddings()
+    B, n = keys.shape
+    words = torch.randint(0, 10, (B, n, a.copies - 1))
+    parts = [keys[:, :, None], words] if a.copies > 1 else [keys[:, :, None]]
+    objects = embed(torch.cat(parts, 2)) + embed(ids)[:, :, None]               # [B, n, copies, D]
+    prompt = embed(torch.arange(a.prefix) % 10)[None].expand(B, -1, -1)          # [B, prefix, D]
+    filler = embed(torch.randint(0, 10, (B, a.filler)))                          # [B, filler, D]
+    inputs = torch.cat([prompt, objects.reshape(B, n * a.copies, -1), filler, embed(tail)], 1)
+    ignore = torch.full((B, a.prefix + n * a.copies + a.filler), -100)
+    return model(inputs_embeds=inputs, labels=torch.cat([ignore, tail_labels], 1)).loss
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--objects", type=int, default=24)
@@ -30,8 +45,14 @@ def main():
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--key-first", action="store_true")
+    ap.add_argument("--fused", action="store_true", help="one token per object: E(key) + E(identifier), as fuse_with_id")
     ap.add_argument("--queries", type=int, default=1, help="queries per sequence, each answer supervised")
+    ap.add_argument("--prefix", type=int, default=0, help="--fused: a fixed prompt of this many tokens first")
+    ap.add_argument("--copies", type=int, default=1, help="--fused: tokens per object, each with the identifier")
+    ap.add_argument("--filler", type=int, default=0, help="--fused: random tokens between the objects and the query")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", choices=["hf", "fan-in"], default="hf",
+                    help="hf: every matrix N(0, 0.02); fan-in: linears uniform with std 1/sqrt(fan_in) (inst3d's random LLaMA)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
     torch.set_num_threads(2)
@@ -39,6 +60,12 @@ def main():
     cfg = LlamaConfig(vocab_size=id0 + a.identifiers, hidden_size=a.hidden, intermediate_size=256,
                       num_hidden_layers=a.layers, num_attention_heads=4, max_position_embeddings=1024)
     model = LlamaForCausalLM(cfg)
+    if a.init == "fan-in":
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, torch.nn.Linear):
+                    bound = math.sqrt(3.0 / m.weight.shape[1])
+                    m.weight.uniform_(-bound, bound)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr)
     B, n = a.batch, a.objects
     print(f"chance ln({a.identifiers}) = {math.log(a.identifiers):.3f}, presence only ln({n}) = {math.log(n):.3f}")
@@ -55,7 +82,10 @@ def main():
         inp = torch.cat(parts, 1)
         labels = torch.full(inp.shape, -100)
         labels[:, answer_cols] = inp[:, answer_cols]
-        loss = model(input_ids=inp, labels=labels).loss
+        if a.fused:
+            loss = fused_loss(model, keys, ids, inp[:, pairs.shape[1]:], labels[:, pairs.shape[1]:], a)
+        else:
+            loss = model(input_ids=inp, labels=labels).loss
         opt.zero_grad()
         loss.backward()
         opt.step()
