@@ -93,6 +93,28 @@ SampleText encodeSampleText(const Inst3dStack& st, const std::string& prompt, co
     return t;
 }
 
+std::pair<std::vector<int64_t>, std::vector<int64_t>> encodeFollowUpTurn(const Inst3dStack& st, const std::string& prompt,
+                                                                         const std::string& answer) {
+    const LlamaTokenizer& tok = *st.tokenizer;
+    std::vector<int64_t> a = ids(tok.encode(answer, false));
+    a.push_back(tok.eosId());
+    return {ids(tok.encode("USER:" + st.prompt.question(prompt), false)), a};
+}
+
+size_t packedSequenceCount(const Inst3dData& data, int turns) {
+    std::map<std::pair<std::string, std::string>, size_t> perKey;
+    for (const TaskSample& t : data.samples) ++perKey[{t.sample.sceneId, t.task}];
+    size_t n = 0;
+    for (const auto& kv : perKey) n += (kv.second + size_t(turns) - 1) / size_t(turns);
+    return n;
+}
+
+size_t SampleText::answerTokens() const {
+    size_t n = answer.size();
+    for (const auto& turn : turns) n += turn.second.size();
+    return n;
+}
+
 at::Tensor identifierEmbeddings(const Inst3dStack& st) {
     const int64_t base = st.objectTokenBase();
     return st.llm->embed(torch::arange(base, base + st.config.identifierTokens).unsqueeze(0))[0];  // [I, dim_llm]
@@ -144,8 +166,8 @@ struct Inst3dTrainer::Impl {
         if (st.prompt.slotCount() != wanted)
             fail("", std::string("the object prompt has ") + std::to_string(st.prompt.slotCount()) + " <REPLACE> slot(s); token_layout " +
                          tokenLayoutName(st.config.tokenLayout) + " needs " + std::to_string(wanted));
-        for (const TaskSample& t : data.samples)
-            samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, t.sample.caption.value_or(""))});
+        if (o.turnsPerConversation < 1) fail("", "turns per conversation must be >= 1");
+        packConversations(data);
         if (samples.empty()) fail("", "no training samples (check the task tags and the split)");
         torch::manual_seed(o.seed);  // the dropout masks (loadState restores the generator on --resume)
         st.model->setTraining(true);
@@ -163,6 +185,36 @@ struct Inst3dTrainer::Impl {
         groups.push_back(group(decay, c.weightDecay));
         if (!noDecay.empty()) groups.push_back(group(noDecay, 0.0));
         opt = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(c.lr));
+    }
+
+    // One entry per sample; with turnsPerConversation > 1, the n samples of one scene and task become
+    // C = ceil(n / turns) conversations, sample i (in the data's order) a turn of conversation i % C. The
+    // benchmark files list an object's descriptions one after another, so dealing them out round-robin
+    // keeps them in different conversations: no answer can be copied from an earlier turn.
+    void packConversations(const Inst3dData& data) {
+        if (o.turnsPerConversation == 1) {  // the reference: the data's order, one sample per sequence
+            for (const TaskSample& t : data.samples)
+                samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, t.sample.caption.value_or(""))});
+            return;
+        }
+        std::map<std::pair<std::string, std::string>, std::vector<const TaskSample*>> groups;
+        std::vector<std::pair<std::string, std::string>> keys;  // first-seen order, for a stable layout
+        for (const TaskSample& t : data.samples) {
+            auto& g = groups[{t.sample.sceneId, t.task}];
+            if (g.empty()) keys.push_back({t.sample.sceneId, t.task});
+            g.push_back(&t);
+        }
+        const size_t turns = size_t(o.turnsPerConversation);
+        for (const auto& key : keys) {
+            const std::vector<const TaskSample*>& g = groups[key];
+            const size_t C = (g.size() + turns - 1) / turns, first = samples.size();
+            for (size_t i = 0; i < g.size(); ++i) {
+                const TaskSample& t = *g[i];
+                const std::string answer = t.sample.caption.value_or("");
+                if (i < C) samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, answer)});
+                else samples[first + i % C].text.turns.push_back(encodeFollowUpTurn(st, t.sample.prompt, answer));
+            }
+        }
     }
 
     // Sample k of the endless stream: each epoch is a permutation drawn from (seed, epoch).
@@ -192,12 +244,16 @@ struct Inst3dTrainer::Impl {
             const Encoded& e = *batch[i];
             const uint64_t seed = orderSeeds.empty() ? 0 : orderSeeds[i];
             const std::vector<int64_t> order = objectOrder(*e.scene, train && o.shuffleObjects, seed);
-            SequenceParts parts{e.text.text, e.text.question, e.text.answer};
+            SequenceParts parts{e.text.text, e.text.question, e.text.answer, e.text.turns};
             torch::Tensor ids = idEmbeds;                                                     // [I, dim_llm]
             if (train && o.randomIdentifiers) {
                 const std::vector<int64_t> idOf = identifierAssignment(st.config.identifierTokens, seed ^ kIdentifierSeedSalt);
                 parts.question = reassignIdentifiers(parts.question, base, idOf);
                 parts.answer = reassignIdentifiers(parts.answer, base, idOf);
+                for (auto& [question, answer] : parts.turns) {
+                    question = reassignIdentifiers(question, base, idOf);
+                    answer = reassignIdentifiers(answer, base, idOf);
+                }
                 ids = idEmbeds.index_select(0, torch::tensor(idOf, torch::kInt64).to(idEmbeds.device()));  // row j = E(<OBJ idOf[j]>)
             }
             seqs.push_back(embedSequence(*st.llm, parts, st.model->objectSegments(tokens, int64_t(i), order, ids, st.config.tokenLayout)));
@@ -231,7 +287,7 @@ StepResult Inst3dTrainer::step() {
     std::vector<std::vector<uint64_t>> seeds(size_t(s.o.gradAccum));
     for (int64_t k = 0; k < samplesPerStep(); ++k) {
         const Encoded& e = s.streamSample(first + k);
-        tokens += double(e.text.answer.size());
+        tokens += double(e.text.answerTokens());
         if (k % world != rank) continue;  // another rank's share
         micro[size_t(k / s.o.batchSize)].push_back(&e);
         seeds[size_t(k / s.o.batchSize)].push_back(s.o.seed * 1000003 + uint64_t(first + k));

@@ -44,6 +44,10 @@ struct Inst3dTrainOptions {
     // answer are rewritten to match), so an identifier carries no prior and grounding must come from
     // the object's features. False: Inst3D's fixed identifiers (object j always carries <OBJ j>).
     bool randomIdentifiers = false;
+    // Not in the released recipe: up to this many samples of one scene and task become one multi-turn
+    // conversation (the scene's tokens once, then question / answer turns, every answer supervised), so a
+    // step supervises more answers per object prefix. 1: one sample per sequence, as Inst3D.
+    int turnsPerConversation = 1;
     // bf16: the forward and backward under LibTorch's bf16 autocast (models/weights/autocast.h), the
     // parameters, gradients and AdamW moments fp32; the losses are computed from fp32 logits.
     TrainPrecision precision = TrainPrecision::Fp32;
@@ -63,8 +67,16 @@ struct StepResult {
 struct SampleText {
     std::vector<std::vector<int64_t>> text;
     std::vector<int64_t> question, answer;
+    std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> turns;  // packed follow-up turns
+    size_t answerTokens() const;                                                // supervised tokens, all turns
 };
 SampleText encodeSampleText(const Inst3dStack& stack, const std::string& prompt, const std::string& answer);
+// A follow-up turn of a packed conversation: ("USER: {prompt} ASSISTANT: ", "{answer}</s>") ids.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> encodeFollowUpTurn(const Inst3dStack& stack, const std::string& prompt,
+                                                                         const std::string& answer);
+
+// Training sequences of `data` when up to `turns` samples of one scene and task share a conversation.
+size_t packedSequenceCount(const Inst3dData& data, int turns);
 
 // A random identifier per object slot: a permutation of [0, identifiers) drawn from `seed`.
 std::vector<int64_t> identifierAssignment(int64_t identifiers, uint64_t seed);

@@ -21,18 +21,23 @@ EmbeddedSequence embedSequence(const LlamaModel& llm, const SequenceParts& p, co
     if (p.text.size() != objects.size() + 1)
         fail("", "Inst3D sequence: " + std::to_string(p.text.size()) + " text pieces for " +
                      std::to_string(objects.size()) + " object segment(s) (needs one more)");
-    std::vector<torch::Tensor> pieces;
+    std::vector<torch::Tensor> pieces, labels;
+    auto add = [&](const torch::Tensor& e, const std::vector<int64_t>* supervised) {      // e [t, D]
+        pieces.push_back(e);
+        labels.push_back(supervised ? torch::tensor(*supervised, torch::kInt64) : torch::full({e.size(0)}, kIgnoreLabel, torch::kInt64));
+    };
     for (size_t i = 0; i < p.text.size(); ++i) {
-        if (!p.text[i].empty()) pieces.push_back(embedIds(llm, p.text[i]));
-        if (i < objects.size()) pieces.push_back(objects[i].to(torch::kFloat32));
+        if (!p.text[i].empty()) add(embedIds(llm, p.text[i]), nullptr);
+        if (i < objects.size()) add(objects[i].to(torch::kFloat32), nullptr);
     }
-    if (!p.question.empty()) pieces.push_back(embedIds(llm, p.question));
-    if (!p.answer.empty()) pieces.push_back(embedIds(llm, p.answer));
+    if (!p.question.empty()) add(embedIds(llm, p.question), nullptr);
+    if (!p.answer.empty()) add(embedIds(llm, p.answer), &p.answer);
+    for (const auto& [question, answer] : p.turns) {
+        add(embedIds(llm, question), nullptr);
+        add(embedIds(llm, answer), &answer);
+    }
     torch::Tensor embeds = torch::cat(pieces, 0);                                             // [T, D]
-    const int64_t T = embeds.size(0), A = int64_t(p.answer.size());
-    torch::Tensor labels = torch::full({T}, kIgnoreLabel, torch::kInt64);
-    if (A > 0) labels.narrow(0, T - A, A).copy_(torch::tensor(p.answer, torch::kInt64));
-    return {{embeds, labels.to(embeds.device())}};
+    return {{embeds, torch::cat(labels, 0).to(embeds.device())}};                            // labels [T]
 }
 
 void collateSequences(const std::vector<EmbeddedSequence>& batch, at::Tensor& embeds, at::Tensor& mask,

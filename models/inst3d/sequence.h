@@ -1,8 +1,10 @@
 // The LLM input of one Inst3D sample (docs/model.md step 8): text embeddings with the object segments
-// spliced in, `[p0 | objects | p1 | question | answer]` (two object segments with the `slots` layout:
-// `[p0 | slot 1 | p_mid | slot 2 | p1 | ...]`), and labels that supervise the answer tokens only.
+// spliced in, `[p0 | objects | p1 | question | answer | (question | answer)...]` (two object segments with
+// the `slots` layout: `[p0 | slot 1 | p_mid | slot 2 | p1 | ...]`), and labels that supervise the answer
+// tokens only.
 #pragma once
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace at {
@@ -17,6 +19,9 @@ struct SequenceParts {
     std::vector<std::vector<int64_t>> text;  // p0 (with BOS), then the text after each object segment
     std::vector<int64_t> question;           // " {question} ASSISTANT: " ids, no BOS
     std::vector<int64_t> answer;             // answer ids + EOS; empty when generating
+    // A packed conversation (optim.turns_per_conversation): further (question, answer) turns about the same
+    // scene after the first answer, "USER: {q} ASSISTANT: " then "{a}</s>", every answer supervised.
+    std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> turns;
 };
 
 struct EmbeddedSequence {

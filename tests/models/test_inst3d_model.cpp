@@ -262,6 +262,32 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(inst3d::Error, Inst3dConfig::fromYaml("token_norm: layer\n", "m.yaml"));
     }
 
+    // A packed conversation: the first turn's sequence unchanged, then each follow-up question unsupervised
+    // and its answer supervised, in order.
+    void packedTurnsAreAppendedAndSupervised() {
+        torch::NoGradGuard noGrad;
+        const auto& s = g_["scenes"][0];
+        const Scene sc = sceneOf(s);
+        const auto& smp = s["samples"]["interleaved"];
+        SequenceParts parts;
+        parts.text = {ints(smp["p0"]), ints(smp["p1"])};
+        parts.question = ints(smp["question"]);
+        parts.answer = ints(smp["answer"]);
+        const auto segments = model_->objectSegments(model_->encode(sc.uni3d, sc.clip, sc.centers, sc.valid), 0,
+                                                     ints(smp["object_order"]), idEmbeds(), TokenLayout::Interleaved);
+        const EmbeddedSequence one = embedSequence(*llm_, parts, segments);
+        parts.turns = {{{5, 6, 7}, {8, 2}}, {{9}, {10, 11, 2}}};
+        const EmbeddedSequence packed = embedSequence(*llm_, parts, segments);
+        const int64_t T = one.embeds().size(0);
+        QCOMPARE(packed.embeds().size(0), T + 3 + 2 + 1 + 3);
+        QCOMPARE(test::maxDiff(packed.embeds().narrow(0, 0, T), one.embeds()), 0.0);
+        QVERIFY(packed.labels().narrow(0, 0, T).equal(one.labels()));
+        const std::vector<int64_t> tail(packed.labels().data_ptr<int64_t>() + T, packed.labels().data_ptr<int64_t>() + T + 9);
+        QCOMPARE(tail, (std::vector<int64_t>{-100, -100, -100, 8, 2, -100, 10, 11, 2}));
+        const torch::Tensor want = llm_->embed(torch::tensor({5, 6, 7, 8, 2, 9, 10, 11, 2}, torch::kInt64).unsqueeze(0))[0];
+        QVERIFY(test::maxDiff(packed.embeds().narrow(0, T, 9), want) < kTol);
+    }
+
     // The whole training sample: spliced embeddings, labels, the LoRA LLM's logits and HF's loss.
     void sequenceLogitsAndLossMatchReference() {
         torch::NoGradGuard noGrad;

@@ -170,6 +170,22 @@ private Q_SLOTS:
         QVERIFY2(err.find("optim.id_assignment is fixed or random") != std::string::npos, err.c_str());
     }
 
+    // optim.turns_per_conversation: samples of one scene and task packed into multi-turn sequences, so an
+    // epoch has fewer (longer) sequences and fewer steps, and the loss still falls; 0 is named.
+    void packedConversationsTrain() {
+        const std::vector<double> single = trainLosses(path("run") + "/loss.jsonl");
+        QVERIFY2(!single.empty(), "trainsAndEvaluates runs first");
+        const std::string run = path("packed");
+        std::string out, err;
+        QVERIFY2(test::runInst3d(trainArgs(run, {"optim.epochs=2", "optim.turns_per_conversation=4"}), &out, &err) == 0, err.c_str());
+        const std::vector<double> packed = trainLosses(run + "/loss.jsonl");
+        qInfo("%zu steps unpacked, %zu packed", single.size(), packed.size());
+        QVERIFY(!packed.empty() && packed.size() < single.size() / 2);
+        QVERIFY(packed.back() < packed.front());
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-turns"), {"optim.turns_per_conversation=0"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.turns_per_conversation must be >= 1") != std::string::npos, err.c_str());
+    }
+
     // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast
     // ran the matmuls in bf16), the loss still falls, and the checkpoint stays fp32; a bad value is named.
     void bf16AutocastTrains() {

@@ -105,7 +105,7 @@ void checkFeatureWidths(const Inst3dConfig& m, const Inst3dData& data, const std
                            std::to_string(m.dim2d));
 }
 
-Inst3dTrainOptions trainOptions(const Config& c, size_t samples, std::shared_ptr<DistributedGroup> group) {
+Inst3dTrainOptions trainOptions(const Config& c, const Inst3dData& data, std::shared_ptr<DistributedGroup> group) {
     Inst3dTrainOptions o;
     o.group = std::move(group);
     o.batchSize = c.getInt("optim.batch_size");
@@ -117,6 +117,9 @@ Inst3dTrainOptions trainOptions(const Config& c, size_t samples, std::shared_ptr
     if (ids != "fixed" && ids != "random") throw UsageError("optim.id_assignment is fixed or random, not '" + ids + "'");
     o.randomIdentifiers = ids == "random";
     o.precision = parseTrainPrecision(c.getString("optim.precision"), "optim.precision");
+    o.turnsPerConversation = c.getInt("optim.turns_per_conversation");
+    if (o.turnsPerConversation < 1) throw UsageError("optim.turns_per_conversation must be >= 1");
+    const size_t samples = packedSequenceCount(data, o.turnsPerConversation);  // an epoch: every sequence once
     TrainerConfig& t = o.optimizer;
     t.lr = c.getDouble("optim.lr");
     t.weightDecay = c.getDouble("optim.weight_decay");
@@ -181,7 +184,7 @@ void setUp(Run& r, bool resume) {
     }
     if (r.cfg.getString("llm.finetune") == "full") r.stack.llm->setTrainBaseWeights(true);
     else if (r.cfg.getString("llm.finetune") != "lora") throw UsageError("llm.finetune is lora or full");
-    r.trainer = std::make_unique<Inst3dTrainer>(r.stack, r.train, trainOptions(r.cfg, r.train.samples.size(), r.group));
+    r.trainer = std::make_unique<Inst3dTrainer>(r.stack, r.train, trainOptions(r.cfg, r.train, r.group));
     if (resume) {
         r.trainer->loadState(r.ckptDir);
         if (r.main()) truncateLogAfter(r.log, r.trainer->stepsDone());
@@ -205,6 +208,10 @@ void printSummary(const Run& r) {
     for (const auto& [task, n] : r.train.samplesPerTask) std::printf(" %s %d", task.c_str(), n);
     std::printf(" ) in %zu scenes, %zu val samples; %s\n", r.train.scenes.size(), r.val.samples.size(), cpuRuntimeLine().c_str());
     for (const auto& [why, n] : r.train.skipped) std::printf("  skipped %d: %s\n", n, why.c_str());
+    const int turns = r.cfg.getInt("optim.turns_per_conversation");
+    if (turns > 1)
+        std::printf("  packed into %zu conversations of up to %d turns (a step's samples are conversations)\n",
+                    packedSequenceCount(r.train, turns), turns);
 }
 
 void trainLoop(Run& r) {
