@@ -1,6 +1,7 @@
 #include "training/inst3d_data.h"
 
 #include <algorithm>
+#include <set>
 #include <cctype>
 #include <cstdlib>
 #include <sstream>
@@ -58,17 +59,21 @@ std::vector<InstructionSample> taskSamples(const std::string& task, const DataOp
 
 // The highest <OBJ###> a sample's prompt or answer names, -1 if none.
 int highestObjectId(const InstructionSample& s) {
-    int best = -1;
-    for (const std::string* text : {&s.prompt, s.caption ? &*s.caption : nullptr}) {
-        if (!text) continue;
-        for (size_t p = text->find("<OBJ"); p != std::string::npos; p = text->find("<OBJ", p + 1))
-            if (p + 7 < text->size() + 1 && std::isdigit((unsigned char)(*text)[p + 4]))
-                best = std::max(best, std::atoi(text->c_str() + p + 4));
-    }
-    return best;
+    const std::set<int> ids = objectIdsNamed(s);
+    return ids.empty() ? -1 : *ids.rbegin();
 }
 
 }  // namespace
+
+std::set<int> objectIdsNamed(const InstructionSample& s) {
+    std::set<int> ids;
+    for (const std::string* text : {&s.prompt, s.caption ? &*s.caption : nullptr}) {
+        if (!text) continue;
+        for (size_t p = text->find("<OBJ"); p != std::string::npos; p = text->find("<OBJ", p + 1))
+            if (p + 7 < text->size() + 1 && std::isdigit((unsigned char)(*text)[p + 4])) ids.insert(std::atoi(text->c_str() + p + 4));
+    }
+    return ids;
+}
 
 namespace {
 

@@ -13,6 +13,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct TaskSample {
     std::string task;  // "scanrefer", ...
     InstructionSample sample;
 };
+
+// Every <OBJ###> number a sample's prompt or answer names.
+std::set<int> objectIdsNamed(const InstructionSample& s);
 
 struct DataOptions {
     std::string root, featuresDir, split = "train";

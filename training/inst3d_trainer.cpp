@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <random>
+#include <set>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
@@ -101,13 +102,44 @@ std::pair<std::vector<int64_t>, std::vector<int64_t>> encodeFollowUpTurn(const I
     return {ids(tok.encode("USER:" + st.prompt.question(prompt), false)), a};
 }
 
-size_t packedSequenceCount(const Inst3dData& data, int turns) {
-    std::map<std::pair<std::string, std::string>, size_t> perKey;
-    for (const TaskSample& t : data.samples) ++perKey[{t.sample.sceneId, t.task}];
-    size_t n = 0;
-    for (const auto& kv : perKey) n += (kv.second + size_t(turns) - 1) / size_t(turns);
-    return n;
+std::vector<std::vector<const TaskSample*>> packConversations(const Inst3dData& data, int turns) {
+    std::vector<std::vector<const TaskSample*>> out;
+    if (turns == 1) {  // the reference: the data's order, one sample per sequence
+        for (const TaskSample& t : data.samples) out.push_back({&t});
+        return out;
+    }
+    std::map<std::pair<std::string, std::string>, std::vector<const TaskSample*>> groups;
+    std::vector<std::pair<std::string, std::string>> keys;  // first-seen order, for a stable layout
+    for (const TaskSample& t : data.samples) {
+        auto& g = groups[{t.sample.sceneId, t.task}];
+        if (g.empty()) keys.push_back({t.sample.sceneId, t.task});
+        g.push_back(&t);
+    }
+    for (const auto& key : keys) {
+        const size_t first = out.size();
+        std::vector<std::set<int>> named;  // per conversation of this group: the identifiers its turns name
+        const std::vector<const TaskSample*>& g = groups[key];
+        for (size_t i = 0; i < g.size(); ++i) {
+            const std::set<int> ids = objectIdsNamed(g[i]->sample);
+            const size_t open = out.size() - first;
+            size_t chosen = open;  // a new conversation unless one has room and names none of these identifiers
+            for (size_t k = 0; k < open && chosen == open; ++k) {
+                const size_t c = (i + k) % open;
+                const bool disjoint = std::none_of(ids.begin(), ids.end(), [&](int id) { return named[c].count(id) > 0; });
+                if (out[first + c].size() < size_t(turns) && disjoint) chosen = c;
+            }
+            if (chosen == open) {
+                out.emplace_back();
+                named.emplace_back();
+            }
+            out[first + chosen].push_back(g[i]);
+            named[chosen].insert(ids.begin(), ids.end());
+        }
+    }
+    return out;
 }
+
+size_t packedSequenceCount(const Inst3dData& data, int turns) { return packConversations(data, turns).size(); }
 
 size_t SampleText::answerTokens() const {
     size_t n = answer.size();
@@ -167,7 +199,7 @@ struct Inst3dTrainer::Impl {
             fail("", std::string("the object prompt has ") + std::to_string(st.prompt.slotCount()) + " <REPLACE> slot(s); token_layout " +
                          tokenLayoutName(st.config.tokenLayout) + " needs " + std::to_string(wanted));
         if (o.turnsPerConversation < 1) fail("", "turns per conversation must be >= 1");
-        packConversations(data);
+        packSamples(data);
         if (samples.empty()) fail("", "no training samples (check the task tags and the split)");
         torch::manual_seed(o.seed);  // the dropout masks (loadState restores the generator on --resume)
         st.model->setTraining(true);
@@ -187,34 +219,39 @@ struct Inst3dTrainer::Impl {
         opt = std::make_unique<torch::optim::AdamW>(std::move(groups), torch::optim::AdamWOptions(c.lr));
     }
 
-    // One entry per sample; with turnsPerConversation > 1, the n samples of one scene and task become
-    // C = ceil(n / turns) conversations, sample i (in the data's order) a turn of conversation i % C. The
-    // benchmark files list an object's descriptions one after another, so dealing them out round-robin
-    // keeps them in different conversations: no answer can be copied from an earlier turn.
-    void packConversations(const Inst3dData& data) {
-        if (o.turnsPerConversation == 1) {  // the reference: the data's order, one sample per sequence
-            for (const TaskSample& t : data.samples)
-                samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, t.sample.caption.value_or(""))});
-            return;
+    // One entry per conversation of packConversations: its first sample's text, the others as turns.
+    void packSamples(const Inst3dData& data) {
+        for (const std::vector<const TaskSample*>& conv : packConversations(data, o.turnsPerConversation)) {
+            const TaskSample& t = *conv.front();
+            samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, t.sample.caption.value_or(""))});
+            for (size_t k = 1; k < conv.size(); ++k)
+                samples.back().text.turns.push_back(encodeFollowUpTurn(st, conv[k]->sample.prompt, conv[k]->sample.caption.value_or("")));
         }
-        std::map<std::pair<std::string, std::string>, std::vector<const TaskSample*>> groups;
-        std::vector<std::pair<std::string, std::string>> keys;  // first-seen order, for a stable layout
-        for (const TaskSample& t : data.samples) {
-            auto& g = groups[{t.sample.sceneId, t.task}];
-            if (g.empty()) keys.push_back({t.sample.sceneId, t.task});
-            g.push_back(&t);
-        }
-        const size_t turns = size_t(o.turnsPerConversation);
-        for (const auto& key : keys) {
-            const std::vector<const TaskSample*>& g = groups[key];
-            const size_t C = (g.size() + turns - 1) / turns, first = samples.size();
-            for (size_t i = 0; i < g.size(); ++i) {
-                const TaskSample& t = *g[i];
-                const std::string answer = t.sample.caption.value_or("");
-                if (i < C) samples.push_back({&t, &data.scenes.at(t.sample.sceneId), encodeSampleText(st, t.sample.prompt, answer)});
-                else samples[first + i % C].text.turns.push_back(encodeFollowUpTurn(st, t.sample.prompt, answer));
+    }
+
+    // The label curriculum's weight of the label embeddings at the current step: 1, then down to 0.
+    double labelWeight() const {
+        if (steps < o.labelTokenSteps) return 1.0;
+        if (steps >= o.labelTokenSteps + o.labelFadeSteps) return 0.0;
+        return 1.0 - double(steps - o.labelTokenSteps) / double(o.labelFadeSteps);
+    }
+
+    // Word embeddings of the scenes' object labels, padded like the object tokens: [B, N, dim_llm].
+    torch::Tensor labelEmbeddings(const std::vector<const SceneObjects*>& scenes, int64_t N) const {
+        const LlamaTokenizer& tok = *st.tokenizer;
+        std::vector<torch::Tensor> rows;
+        for (const SceneObjects* s : scenes) {
+            std::vector<torch::Tensor> objs;
+            for (int64_t j = 0; j < N; ++j) {
+                const std::string label = j < s->count ? s->labels[size_t(j)] : "";
+                const std::vector<int> pieces = tok.encode(" " + label, false);
+                objs.push_back(pieces.empty() || label.empty()
+                                   ? torch::zeros({int64_t(st.config.dimLlm)})
+                                   : st.llm->embed(torch::tensor(ids(pieces), torch::kInt64).unsqueeze(0))[0].mean(0).to(torch::kFloat32).cpu());
             }
+            rows.push_back(torch::stack(objs));
         }
+        return torch::stack(rows);                                                             // [B, N, dim_llm]
     }
 
     // Sample k of the endless stream: each epoch is a permutation drawn from (seed, epoch).
@@ -236,7 +273,12 @@ struct Inst3dTrainer::Impl {
         const AutocastScope autocast(o.precision, parseTorchDevice(st.model->device()));
         std::vector<const SceneObjects*> scenes;
         for (const Encoded* e : batch) scenes.push_back(e->scene);
-        const ObjectTokens tokens = encodeScenes(*st.model, scenes);
+        ObjectTokens tokens = encodeScenes(*st.model, scenes);
+        const double alpha = train ? labelWeight() : 0.0;
+        if (alpha > 0) {  // the label curriculum
+            const torch::Tensor words = labelEmbeddings(scenes, tokens.tok3d().size(1)).to(tokens.tok3d().device());
+            for (int k : {2, 3, 4}) tokens.parts[size_t(k)] = alpha * words + (1 - alpha) * tokens.parts[size_t(k)];
+        }
         const int64_t base = st.objectTokenBase();
         const torch::Tensor idEmbeds = identifierEmbeddings(st);
         std::vector<EmbeddedSequence> seqs;

@@ -48,6 +48,12 @@ struct Inst3dTrainOptions {
     // conversation (the scene's tokens once, then question / answer turns, every answer supervised), so a
     // step supervises more answers per object prefix. 1: one sample per sequence, as Inst3D.
     int turnsPerConversation = 1;
+    // A curriculum for an LLM trained from scratch (not in the released recipe): for the first
+    // labelTokenSteps steps every object token is the word embedding of the object's label (the mean of
+    // its pieces), so the LLM learns to read an identifier out by a word of the question; over the next
+    // labelFadeSteps steps the tokens fade linearly from those embeddings to the model's own, so the
+    // projectors learn to speak into the read-out the LLM already has. 0 / 0: off.
+    int64_t labelTokenSteps = 0, labelFadeSteps = 0;
     // bf16: the forward and backward under LibTorch's bf16 autocast (models/weights/autocast.h), the
     // parameters, gradients and AdamW moments fp32; the losses are computed from fp32 logits.
     TrainPrecision precision = TrainPrecision::Fp32;
@@ -75,7 +81,11 @@ SampleText encodeSampleText(const Inst3dStack& stack, const std::string& prompt,
 std::pair<std::vector<int64_t>, std::vector<int64_t>> encodeFollowUpTurn(const Inst3dStack& stack, const std::string& prompt,
                                                                          const std::string& answer);
 
-// Training sequences of `data` when up to `turns` samples of one scene and task share a conversation.
+// optim.turns_per_conversation: the training samples grouped into conversations of up to `turns` samples
+// of one scene and task, in the data's order, no two turns of a conversation naming the same <OBJ###>
+// (else a later turn could copy an earlier answer instead of reading the scene). turns == 1: one sample
+// per conversation, in the data's order (the reference).
+std::vector<std::vector<const TaskSample*>> packConversations(const Inst3dData& data, int turns);
 size_t packedSequenceCount(const Inst3dData& data, int turns);
 
 // A random identifier per object slot: a permutation of [0, identifiers) drawn from `seed`.

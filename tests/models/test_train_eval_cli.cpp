@@ -14,6 +14,7 @@
 #include <QtTest>
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
@@ -183,7 +184,47 @@ private Q_SLOTS:
         QVERIFY(!packed.empty() && packed.size() < single.size() / 2);
         QVERIFY(packed.back() < packed.front());
         QCOMPARE(test::runInst3d(trainArgs(path("bad-turns"), {"optim.turns_per_conversation=0"}), &out, &err), 2);
+        // The grouping itself: every sample once, up to 4 turns of one scene and task, no identifier twice.
+        DataOptions o;
+        o.root = world_;
+        o.featuresDir = features_;
+        o.tasks = {"scanrefer", "scanqa"};
+        const Inst3dData data = loadInst3dData(o);
+        const auto conversations = packConversations(data, 4);
+        QCOMPARE(conversations.size(), packedSequenceCount(data, 4));
+        size_t seen = 0;
+        for (const auto& conv : conversations) {
+            QVERIFY(!conv.empty() && conv.size() <= 4);
+            std::set<int> named;
+            for (const TaskSample* t : conv) {
+                QCOMPARE(t->sample.sceneId, conv.front()->sample.sceneId);
+                QCOMPARE(t->task, conv.front()->task);
+                for (int id : objectIdsNamed(t->sample)) QVERIFY2(named.insert(id).second, "an identifier named twice");
+            }
+            seen += conv.size();
+        }
+        QCOMPARE(seen, data.samples.size());
+        QVERIFY(conversations.size() < data.samples.size() / 2);
+        QCOMPARE(packConversations(data, 1).size(), data.samples.size());
         QVERIFY2(err.find("optim.turns_per_conversation must be >= 1") != std::string::npos, err.c_str());
+    }
+
+    // optim.label_token_steps / label_fade_steps: the first steps see the labels' word embeddings instead
+    // of the model's tokens (same seed, same batch: another first loss), the run goes on past the fade to
+    // the same number of steps, and a negative count is named.
+    void labelCurriculumTrains() {
+        const std::vector<double> plain = trainLosses(path("run") + "/loss.jsonl");
+        QVERIFY2(!plain.empty(), "trainsAndEvaluates runs first");
+        const std::string run = path("labels");
+        std::string out, err;
+        QVERIFY2(test::runInst3d(trainArgs(run, {"optim.epochs=2", "optim.label_token_steps=20", "optim.label_fade_steps=20"}), &out, &err) == 0,
+                 err.c_str());
+        const std::vector<double> curriculum = trainLosses(run + "/loss.jsonl");
+        QCOMPARE(curriculum.size(), plain.size());
+        qInfo("first loss %.6f plain, %.6f with label tokens", plain[0], curriculum[0]);
+        QVERIFY(std::abs(curriculum[0] - plain[0]) > 1e-4);
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-labels"), {"optim.label_fade_steps=-1"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.label_token_steps and optim.label_fade_steps must be >= 0") != std::string::npos, err.c_str());
     }
 
     // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast
