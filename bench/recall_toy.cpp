@@ -1,5 +1,6 @@
 // Diagnostic: does inst3d's random LLaMA + LmTrainer learn key-first associative recall like transformers'
 // (tools/diagnostics/recall_toy.py --key-first)? Prints the answer loss every 250 steps.
+//   build/bench/inst3d_recall_toy [--fused] [--objects 8 --keys 16 ...]
 #include <torch/torch.h>
 
 #include <cmath>
@@ -7,24 +8,30 @@
 #include <cstdlib>
 #include <string>
 
+#include "core/cli/command.h"
 #include "models/llm/llama_model.h"
 #include "training/lm_trainer.h"
 
 using namespace inst3d;
 
+// A 2-layer, 4-head LLaMA of `hidden` width, FFN 256, over `vocab` tokens.
+LlamaConfig toyConfig(int vocab, int hidden) {
+    LlamaConfig c;
+    c.vocabSize = vocab;
+    c.hiddenSize = hidden;
+    c.intermediateSize = 256;
+    c.numLayers = 2;
+    c.numHeads = c.numKvHeads = 4;
+    c.headDim = hidden / 4;
+    c.maxPositions = 1024;
+    return c;
+}
+
 // --fused: one input embedding per object, E(key) + E(id), then the query key; trained with
 // forwardTrainEmbeds and AdamW directly, as Inst3dTrainer feeds the LLM.
 int fusedToy(int objects, int keys, int identifiers, int steps, int batch, double lr) {
     const int key0 = 10, id0 = 10 + keys;
-    LlamaConfig c;
-    c.vocabSize = id0 + identifiers;
-    c.hiddenSize = 96;
-    c.intermediateSize = 256;
-    c.numLayers = 2;
-    c.numHeads = c.numKvHeads = 4;
-    c.headDim = 24;
-    c.maxPositions = 1024;
-    auto model = LlamaModel::random(c, LlmDType::F32, 0);
+    auto model = LlamaModel::random(toyConfig(id0 + identifiers, 96), LlmDType::F32, 0);
     model->setTrainBaseWeights(true);
     model->setTrainEmbeddings(true);
     torch::optim::AdamW opt(model->trainableParameters(), torch::optim::AdamWOptions(lr).weight_decay(0.01));
@@ -49,22 +56,26 @@ int fusedToy(int objects, int keys, int identifiers, int steps, int batch, doubl
     return 0;
 }
 
-int main(int argc, char** argv) {
-    if (argc > 1 && std::string(argv[1]) == "--fused") return fusedToy(8, 16, 16, 1000, 16, 2e-3);
-    const int objects = argc > 1 ? std::atoi(argv[1]) : 8, keys = argc > 2 ? std::atoi(argv[2]) : 16;
-    const int identifiers = argc > 3 ? std::atoi(argv[3]) : 16, queries = argc > 4 ? std::atoi(argv[4]) : 8;
-    const int steps = argc > 5 ? std::atoi(argv[5]) : 1500, batch = argc > 6 ? std::atoi(argv[6]) : 64;
-    const double lr = argc > 7 ? std::atof(argv[7]) : 1e-3;
+// Flags through ArgParser, as the verbs.
+static int runToy(const std::vector<std::string>& argv) {
+    ArgParser args("inst3d_recall_toy",
+                   "Trains inst3d's random LLaMA on associative recall (docs/performance.md, session 8): key-first\n"
+                   "pairs through LmTrainer, or --fused object embeddings through forwardTrainEmbeds + AdamW.");
+    args.option("objects", "N", "pairs per sequence", "8")
+        .option("keys", "K", "key vocabulary", "16")
+        .option("identifiers", "I", "identifier vocabulary", "16")
+        .option("queries", "Q", "queries per sequence (the last supervised; key-first only)", "8")
+        .option("steps", "S", "optimizer steps", "1500")
+        .option("batch", "B", "sequences per step", "64")
+        .option("lr", "LR", "AdamW learning rate", "1e-3")
+        .flag("fused", "one embedding per object, E(key) + E(id), batch 16, lr 2e-3, 1000 steps");
+    if (!args.parse(argv)) return 0;
+    if (args.has("fused")) return fusedToy(args.getInt("objects"), args.getInt("keys"), args.getInt("identifiers"), 1000, 16, 2e-3);
+    const int objects = args.getInt("objects"), keys = args.getInt("keys"), identifiers = args.getInt("identifiers");
+    const int queries = args.getInt("queries"), steps = args.getInt("steps"), batch = args.getInt("batch");
+    const double lr = args.getDouble("lr");
     const int key0 = 10, id0 = 10 + keys;
-    LlamaConfig c;
-    c.vocabSize = id0 + identifiers;
-    c.hiddenSize = 128;
-    c.intermediateSize = 256;
-    c.numLayers = 2;
-    c.numHeads = c.numKvHeads = 4;
-    c.headDim = 32;
-    c.maxPositions = 1024;
-    auto model = LlamaModel::random(c, LlmDType::F32, 0);
+    auto model = LlamaModel::random(toyConfig(id0 + identifiers, 128), LlmDType::F32, 0);
     model->setTrainBaseWeights(true);
     model->setTrainEmbeddings(true);
     TrainerConfig tc;
@@ -100,4 +111,7 @@ int main(int argc, char** argv) {
         const double loss = trainer.step(b);
         if (s % 250 == 0) std::printf("%d %.3f\n", s, loss), std::fflush(stdout);
     }
+    return 0;
 }
+
+int main(int argc, char** argv) { return runProgram("inst3d_recall_toy", argc, argv, runToy); }
