@@ -186,4 +186,15 @@ std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int h
     return out;
 }
 
+void applyGroundingTint(std::vector<uint8_t>& rgb, const std::vector<uint8_t>& groundedMask) {
+    const size_t V = std::min(groundedMask.size(), rgb.size() / 3);
+    if (std::none_of(groundedMask.begin(), groundedMask.begin() + long(V), [](uint8_t m) { return m != 0; })) return;
+    for (size_t v = 0; v < V; ++v)
+        for (int c = 0; c < 3; ++c) {
+            uint8_t& x = rgb[3 * v + size_t(c)];
+            x = static_cast<uint8_t>(std::lround(groundedMask[v] ? (1 - kGroundedTint) * x + kGroundedTint * kGroundedColor[size_t(c)]
+                                                                 : kDimmedBrightness * x));
+        }
+}
+
 }  // namespace inst3d

@@ -38,6 +38,24 @@ std::vector<uint8_t> vertexColors(const Scene& scene, ColorMode mode, const Colo
 std::vector<uint8_t> highlightedColors(const Scene& scene, ColorMode mode, int highlightId,
                                        const ColorOptions& options = {});
 
+// Answer grounding (the chat's <OBJ###>): the objects an answer names in a bright green no instance or scan
+// color matches closely, everything else dimmed, so the meant objects stand out in every color mode.
+constexpr Rgb8 kGroundedColor{40, 230, 90};
+constexpr double kGroundedTint = 0.75;     // share of kGroundedColor in a grounded vertex
+constexpr double kDimmedBrightness = 0.35; // what the other vertices keep of their color
+
+// Blends `rgb` ([V*3]) in place: vertices with groundedMask[v] != 0 toward kGroundedColor, the others
+// darkened to kDimmedBrightness. An empty mask or one without any grounded vertex changes nothing.
+void applyGroundingTint(std::vector<uint8_t>& rgb, const std::vector<uint8_t>& groundedMask);
+
+// An object a chat answer names (<OBJ###>): its vertices (raw mesh order) and its box in the aligned frame.
+// Proposals of a feature cache need not be the scene's instances, so grounding carries its own geometry.
+struct GroundedObject {
+    int identifier = -1;            // the <OBJ###> number
+    std::vector<uint32_t> vertices;
+    AABB box;
+};
+
 // The instances the Proposals mode colors: proposals scoring >= threshold, or, when the scene has no
 // proposal at all, its ground-truth instances.
 std::vector<const Instance*> shownProposals(const Scene& scene, double scoreThreshold);

@@ -67,11 +67,15 @@ SceneRenderer::SceneRenderer()
     boxActor_ = makeOverlayActor(kHighlightColor, 3.0);
     frustumActor_ = makeOverlayActor({255, 255, 255}, 2.0);
     allBoxesActor_ = makeOverlayActor({255, 255, 255}, 2.0);
-    auto* boxesMapper = static_cast<vtkPolyDataMapper*>(allBoxesActor_->GetMapper());
-    boxesMapper->SetScalarModeToUseCellData();
-    boxesMapper->SetColorModeToDirectScalars();
+    groundedBoxesActor_ = makeOverlayActor(kGroundedColor, 3.0);
+    for (vtkActor* a : {allBoxesActor_.Get(), groundedBoxesActor_.Get()}) {
+        auto* boxesMapper = static_cast<vtkPolyDataMapper*>(a->GetMapper());
+        boxesMapper->SetScalarModeToUseCellData();
+        boxesMapper->SetColorModeToDirectScalars();
+    }
     renderer_->AddActor(allBoxesActor_);
     renderer_->AddActor(boxActor_);
+    renderer_->AddActor(groundedBoxesActor_);
     renderer_->AddActor(frustumActor_);
     applyMaterial();
 }
@@ -85,16 +89,18 @@ vtkActor* SceneRenderer::lodActor() const { return lodActor_; }
 void SceneRenderer::setScene(std::shared_ptr<const Scene> scene) {
     scene_ = std::move(scene);
     highlighted_ = -1;
+    grounded_.clear();
     hidden_.clear();
     hiddenMask_.clear();
     setOverlay(boxActor_, nullptr);
+    setOverlay(groundedBoxesActor_, nullptr);
     setOverlay(frustumActor_, nullptr);
     if (!scene_ || scene_->mesh.numVertices() == 0) {
         polyData_ = nullptr;
         mapper_->SetInputData(vtkSmartPointer<vtkPolyData>::New());
         actor_->VisibilityOff();
     } else {
-        polyData_ = makeScenePolyData(*scene_, highlightedColors(*scene_, colorMode_, highlighted_, colorOptions_));
+        polyData_ = makeScenePolyData(*scene_, displayColors());
         mapper_->SetInputData(polyData_);
         actor_->VisibilityOn();
     }
@@ -111,9 +117,20 @@ void SceneRenderer::setColorMode(ColorMode mode) {
     applyMaterial();
 }
 
+std::vector<uint8_t> SceneRenderer::displayColors() const {
+    std::vector<uint8_t> rgb = highlightedColors(*scene_, colorMode_, highlighted_, colorOptions_);
+    if (grounded_.empty()) return rgb;
+    std::vector<uint8_t> mask(scene_->mesh.numVertices(), 0);
+    for (const GroundedObject& o : grounded_)
+        for (uint32_t v : o.vertices)
+            if (v < mask.size()) mask[v] = 1;
+    applyGroundingTint(rgb, mask);
+    return rgb;
+}
+
 void SceneRenderer::applyColors() {
     if (!polyData_) return;
-    setDisplayColors(polyData_, highlightedColors(*scene_, colorMode_, highlighted_, colorOptions_));
+    setDisplayColors(polyData_, displayColors());
     if (lodPolyData_) updateLodColors(lodPolyData_, polyData_, lodIds_);
 }
 
@@ -285,20 +302,59 @@ void SceneRenderer::setHighlightedInstance(int id) {
 bool SceneRenderer::focusInstance(int id) {
     const Instance* inst = scene_ ? scene_->findInstance(id) : nullptr;
     if (!inst || inst->vertices.empty()) return false;
-    const AABB box = scene_->alignedBox(*inst);
+    return frameBoxes({scene_->alignedBox(*inst)});
+}
+
+namespace {
+
+// Horizontal unit vector from `from` towards `to`, or `fallback` (made horizontal) when they nearly coincide.
+Vec3 horizontalDirection(const Vec3& from, const Vec3& to, const Vec3& fallback) {
+    constexpr double kMinOffsetM = 0.2;
+    Vec3 d{to.x - from.x, to.y - from.y, 0};
+    if (norm(d) < kMinOffsetM) d = {fallback.x, fallback.y, 0};
+    return norm(d) > 1e-9 ? normalized(d) : Vec3{-0.55, -0.80, 0};
+}
+
+}  // namespace
+
+bool SceneRenderer::frameBoxes(const std::vector<AABB>& boxes) {
+    AABB all;
+    for (const AABB& b : boxes)
+        if (!b.empty()) {
+            all.extend(b.min);
+            all.extend(b.max);
+        }
+    if (all.empty() || !polyData_) return false;
     vtkCamera* cam = renderer_->GetActiveCamera();
-    double position[3], focal[3];
+    double position[3], focal[3], b[6];
     cam->GetPosition(position);
     cam->GetFocalPoint(focal);
-    Vec3 dir = normalized(Vec3{position[0] - focal[0], position[1] - focal[1], position[2] - focal[2]});
-    // The box's bounding sphere fills ~60% of the view height; at least 1 m away so small objects keep context.
-    const double radius = std::max(0.05, norm(box.size()) / 2);
-    const double distance = std::max(1.0, radius / std::sin(cam->GetViewAngle() * M_PI / 360.0) / 0.6);
-    const Vec3 c = box.center(), eye = c + dir * distance;
+    polyData_->GetBounds(b);
+    const Vec3 roomCenter{(b[0] + b[1]) / 2, (b[2] + b[3]) / 2, (b[4] + b[5]) / 2};
+    const Vec3 c = all.center();
+    const Vec3 current{position[0] - focal[0], position[1] - focal[1], position[2] - focal[2]};
+    const Vec3 side = horizontalDirection(c, roomCenter, current);  // towards the room's interior
+    const double elevation = kFrameElevationDeg * M_PI / 180.0;
+    const Vec3 dir = side * std::cos(elevation) + Vec3{0, 0, std::sin(elevation)};
+    // The boxes' bounding sphere fills ~60% of the view height; at least 1 m away so small objects keep context.
+    constexpr double kFill = 0.6, kMinDistanceM = 1.0;
+    const double radius = std::max(0.05, norm(all.size()) / 2);
+    const double distance = std::max(kMinDistanceM, radius / std::sin(cam->GetViewAngle() * M_PI / 360.0) / kFill);
+    const Vec3 eye = c + dir * distance;
     cam->SetFocalPoint(c.x, c.y, c.z);
     cam->SetPosition(eye.x, eye.y, eye.z);
+    cam->SetViewUp(0, 0, 1);
     renderer_->ResetCameraClippingRange();
     return true;
+}
+
+void SceneRenderer::setGroundedObjects(std::vector<GroundedObject> objects) {
+    grounded_ = scene_ ? std::move(objects) : std::vector<GroundedObject>();
+    applyColors();
+    std::vector<std::pair<AABB, Rgb8>> boxes;
+    for (const GroundedObject& o : grounded_)
+        if (!o.box.empty()) boxes.push_back({o.box, kGroundedColor});
+    setOverlay(groundedBoxesActor_, boxes.empty() ? nullptr : makeBoxOutlines(boxes));
 }
 
 void SceneRenderer::showCameraPose(const Mat4& cameraToWorldRaw, const Intrinsics& k) {

@@ -74,8 +74,18 @@ public:
     // and its aligned box is outlined. Survives color-mode changes; cleared by setScene.
     void setHighlightedInstance(int id);
     int highlightedInstance() const { return highlighted_; }
-    // Keeps the viewing direction and frames the instance's box. False when the id is unknown.
+    // Frames the instance's box as frameBoxes does. False when the id is unknown.
     bool focusInstance(int id);
+    // Looks at the union of `boxes` from the room's side of them, kFrameElevationDeg above the floor plane,
+    // so no wall of the room stands between the camera and the objects (the walls behind them face the
+    // camera; the ones the camera passes are culled). False when there is no box or no scene.
+    static constexpr double kFrameElevationDeg = 50;
+    bool frameBoxes(const std::vector<AABB>& boxes);
+
+    // Answer grounding: the objects' vertices tinted kGroundedColor, the rest of the scene dimmed, and
+    // their boxes outlined in that color. Survives color-mode changes; empty clears; cleared by setScene.
+    void setGroundedObjects(std::vector<GroundedObject> objects);
+    const std::vector<GroundedObject>& groundedObjects() const { return grounded_; }
 
     // Puts the 3D camera at a frame's pose (camera-to-world in the scene's raw frame, converted with
     // axisAlignment since the scene is drawn aligned) with that camera's field of view, and draws
@@ -91,6 +101,7 @@ public:
 private:
     void applyMaterial();
     void applyColors();
+    std::vector<uint8_t> displayColors() const;  // color mode + selection highlight + grounding tint
     void rebuildLod();
     void frameScene(const double direction[3], const double up[3]);
     void applyHidden();
@@ -116,6 +127,8 @@ private:
     int drawnBoxes_ = 0;
     vtkSmartPointer<vtkActor> frustumActor_;
     int highlighted_ = -1;
+    std::vector<GroundedObject> grounded_;
+    vtkSmartPointer<vtkActor> groundedBoxesActor_;
     std::shared_ptr<const Scene> scene_;
     ColorMode colorMode_ = ColorMode::Rgb;
     ColorOptions colorOptions_;

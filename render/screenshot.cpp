@@ -45,10 +45,17 @@ ImageRGB8 renderSceneImage(std::shared_ptr<const Scene> scene, const ScreenshotO
         view.setHighlightedInstance(options.selectId);
         view.focusInstance(options.selectId);
     }
+    if (!options.grounded.empty()) {
+        view.setGroundedObjects(options.grounded);
+        std::vector<AABB> boxes;
+        for (const GroundedObject& o : options.grounded) boxes.push_back(o.box);
+        view.frameBoxes(boxes);
+    }
     if (!options.camera.empty()) {
         applyCameraText(options.camera, view.renderer()->GetActiveCamera());
         view.renderer()->ResetCameraClippingRange();
     }
+    if (options.usedCamera) *options.usedCamera = cameraToText(view.renderer()->GetActiveCamera());
 
     auto window = vtkSmartPointer<vtkRenderWindow>::New();
     window->SetOffScreenRendering(1);

@@ -4,10 +4,12 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/scene/frames.h"
 #include "core/scene/scene.h"
 #include "render/color_mode.h"
+#include "render/scene_renderer.h"
 
 namespace inst3d {
 
@@ -20,6 +22,10 @@ struct ScreenshotOptions {
     double scoreThreshold = 0.0;  // Proposals mode
     int selectId = -1;            // highlight and frame this instance, as selecting it in the viewer does
     std::string camera;           // camera_text.h line applied last; empty: the default (or selection) view
+    // Answer grounding (SceneRenderer::setGroundedObjects): tinted, the rest dimmed, and framed as the
+    // viewer frames an answer's objects (unless `camera` is given).
+    std::vector<GroundedObject> grounded;
+    std::string* usedCamera = nullptr;  // when set, receives the camera_text.h line the image was rendered with
 };
 
 // Throws Error when the size is out of range (16..16384 per side).

@@ -266,17 +266,20 @@ struct Inst3dTrainer::Impl {
         return samples[perm[size_t(k % n)]];
     }
 
-    // Loss sums and token counts of a micro-batch ([B] each); sample i's objects shuffled from
-    // orderSeeds[i] when train (the sample's place in the stream, so any split over ranks sees the same).
-    std::pair<torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train,
+    // Loss sums and token counts of a micro-batch ([B] each) and the label alignment term (a scalar, 0
+    // outside the curriculum); sample i's objects shuffled from orderSeeds[i] when train (the sample's
+    // place in the stream, so any split over ranks sees the same).
+    std::tuple<torch::Tensor, torch::Tensor, torch::Tensor> forward(const std::vector<const Encoded*>& batch, bool train,
                                                     const std::vector<uint64_t>& orderSeeds) const {
         const AutocastScope autocast(o.precision, parseTorchDevice(st.model->device()));
         std::vector<const SceneObjects*> scenes;
         for (const Encoded* e : batch) scenes.push_back(e->scene);
         ObjectTokens tokens = encodeScenes(*st.model, scenes);
         const double alpha = train ? labelWeight() : 0.0;
+        torch::Tensor align = torch::zeros({});
         if (alpha > 0) {  // the label curriculum
             const torch::Tensor words = labelEmbeddings(scenes, tokens.tok3d().size(1)).to(tokens.tok3d().device());
+            if (o.labelAlignWeight > 0) align = o.labelAlignWeight * labelAlignment(tokens, words);
             for (int k : {2, 3, 4}) tokens.parts[size_t(k)] = alpha * words + (1 - alpha) * tokens.parts[size_t(k)];
         }
         const int64_t base = st.objectTokenBase();
@@ -302,7 +305,20 @@ struct Inst3dTrainer::Impl {
         }
         torch::Tensor embeds, mask, labels;
         collateSequences(seqs, embeds, mask, labels);
-        return answerLosses(st.llm->forwardTrainEmbeds(embeds, &mask, train).to(torch::kFloat32), labels);
+        auto [sums, counts] = answerLosses(st.llm->forwardTrainEmbeds(embeds, &mask, train).to(torch::kFloat32), labels);
+        return {sums, counts, align};
+    }
+
+    // Mean (1 - cosine) between the model's instance, scene and fused tokens and the label embeddings, over
+    // the objects that have a label (padding and unlabelled objects have zero rows): a scalar.
+    static torch::Tensor labelAlignment(const ObjectTokens& tokens, const torch::Tensor& words) {
+        const torch::Tensor valid = (words.norm(2, -1) > 0).to(torch::kFloat32);                 // [B, N]
+        torch::Tensor sum = torch::zeros({}, words.options());
+        for (int k : {2, 3, 4}) {
+            const torch::Tensor cos = torch::cosine_similarity(tokens.parts[size_t(k)], words.detach(), -1);  // [B, N]
+            sum = sum + ((1 - cos) * valid).sum();
+        }
+        return sum / (3 * valid.sum()).clamp_min(1);
     }
 };
 
@@ -338,9 +354,10 @@ StepResult Inst3dTrainer::step() {
     double total = 0;
     for (size_t m = 0; m < micro.size(); ++m) {
         if (micro[m].empty()) continue;
-        auto [sums, counts] = s.forward(micro[m], true, seeds[m]);
+        auto [sums, counts, align] = s.forward(micro[m], true, seeds[m]);
         torch::Tensor loss = sums.sum() / tokens;
-        loss.backward();
+        // The alignment is a mean per micro-batch: weighted by its share of the step's samples.
+        (loss + align * (double(micro[m].size()) / double(samplesPerStep()))).backward();
         total += loss.item<double>();
         for (size_t i = 0; i < micro[m].size(); ++i) {
             auto& [sum, count] = perTask[micro[m][i]->sample->task];
@@ -380,7 +397,7 @@ double Inst3dTrainer::validationLoss(const Inst3dData& data, int maxSamples) con
     for (size_t i = 0; i < enc.size(); i += size_t(s.o.batchSize)) {
         std::vector<const Encoded*> batch;
         for (size_t j = i; j < std::min(enc.size(), i + size_t(s.o.batchSize)); ++j) batch.push_back(&enc[j]);
-        auto [sums, counts] = s.forward(batch, false, {});
+        auto [sums, counts, align] = s.forward(batch, false, {});
         sum += sums.sum().item<double>();
         count += counts.sum().item<double>();
     }

@@ -54,6 +54,10 @@ struct Inst3dTrainOptions {
     // labelFadeSteps steps the tokens fade linearly from those embeddings to the model's own, so the
     // projectors learn to speak into the read-out the LLM already has. 0 / 0: off.
     int64_t labelTokenSteps = 0, labelFadeSteps = 0;
+    // > 0, while the label embeddings are in use (the K + F steps above): the model's own object tokens are
+    // also pulled toward them, this weight times the mean (1 - cosine) over the valid objects, so that the
+    // feature path learns the label directions before the fade hands the tokens over to it.
+    double labelAlignWeight = 0;
     // bf16: the forward and backward under LibTorch's bf16 autocast (models/weights/autocast.h), the
     // parameters, gradients and AdamW moments fp32; the losses are computed from fp32 logits.
     TrainPrecision precision = TrainPrecision::Fp32;

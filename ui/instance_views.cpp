@@ -84,11 +84,24 @@ void InstanceViewsModel::onSceneChanged() {
     state_ = std::make_shared<SceneState>();
     state_->scene = document_->scene();
     state_->options = options_;
+    if (adaptiveStride_ && state_->scene && state_->scene->frames)
+        state_->options.frameStride = strideForFrames(state_->scene->frames->numFrames(), options_.frameStride);
     pending_ = -1;
     Q_EMIT cleared();
+    Q_EMIT effectiveOptionsChanged();
+}
+
+const ViewSelectionOptions& InstanceViewsModel::effectiveOptions() const { return state_->options; }
+
+void InstanceViewsModel::setAdaptiveStride(bool on) {
+    if (on == adaptiveStride_) return;
+    adaptiveStride_ = on;
+    onSceneChanged();
+    onSelectionChanged(document_->selectedInstance());
 }
 
 void InstanceViewsModel::setOptions(const ViewSelectionOptions& options) {
+    adaptiveStride_ = false;
     options_ = options;
     Q_EMIT optionsChanged();
     onSceneChanged();

@@ -45,8 +45,15 @@ public:
     std::shared_ptr<const InstanceViews> current() const;
     bool isComputing() const { return pending_ >= 0; }
     const ViewSelectionOptions& options() const { return options_; }
-    // New top-k / stride / threshold: drops the scene's cache and recomputes the selected instance.
+    // New top-k / stride / threshold: drops the scene's cache and recomputes the selected instance. It also
+    // ends the adaptive stride: the user's stride holds for every scene.
     void setOptions(const ViewSelectionOptions& options);
+    // On: each scene is looked at with strideForFrames(its frames, options().frameStride), so a sparse
+    // capture shows all its views (the default until the user sets a stride).
+    void setAdaptiveStride(bool on);
+    bool adaptiveStride() const { return adaptiveStride_; }
+    // What the current scene is computed with (options() with the adaptive stride applied).
+    const ViewSelectionOptions& effectiveOptions() const;
 
 Q_SIGNALS:
     void computationStarted(int instanceId);
@@ -54,6 +61,7 @@ Q_SIGNALS:
     void viewsReady(int instanceId);  // current() now holds them (or their error)
     void cleared();                   // no selection, or a new scene
     void optionsChanged();            // setOptions() took new values
+    void effectiveOptionsChanged();   // a new scene or options: effectiveOptions() may differ
 
 private:
     struct SceneState;
@@ -66,6 +74,7 @@ private:
 
     SceneDocument* document_;
     ViewSelectionOptions options_;
+    bool adaptiveStride_ = false;
     std::shared_ptr<SceneState> state_;  // per scene: selector, cache
     int pending_ = -1;                   // instance being computed
 };

@@ -28,7 +28,11 @@
 
 #include "core/common/error.h"
 #include "core/config/config.h"
+#include "core/common/file_util.h"
+#include "core/features/feature_cache.h"
 #include "render/scene_colors.h"
+#include "ui/chat_panel.h"
+#include "ui/chat_session.h"
 #include "ui/instance_panel.h"
 #include "ui/instance_views.h"
 #include "ui/multi_view_panel.h"
@@ -66,6 +70,7 @@ MainWindow::MainWindow(SceneDocument* document, QWidget* parent)
     setCentralWidget(view_);
     setAcceptDrops(true);
     buildDocks();
+    buildChatDock();
     buildLegendDock();
     buildDisplayToolBar();
     buildMenus();
@@ -140,6 +145,8 @@ void MainWindow::buildMenus() {
     restore->setChecked(settings_->restoreLastScene());
     restore->setToolTip(tr("Without it, inst3d started with no scene opens the bundled demo"));
     connect(restore, &QAction::toggled, this, [this](bool on) { settings_->setRestoreLastScene(on); });
+    file->addAction(tr("Open &Model..."), QKeySequence(tr("Ctrl+M")), this, &MainWindow::openModelDialog)
+        ->setToolTip(tr("An inst3d checkpoint folder (inst3d train's RUN/checkpoint) for the chat panel"));
     file->addSeparator();
     file->addAction(tr("Save &Screenshot..."), QKeySequence::Save, this, &MainWindow::saveScreenshotDialog);
     file->addSeparator();
@@ -262,6 +269,7 @@ void MainWindow::dropEvent(QDropEvent* event) {
 
 void MainWindow::buildDocks() {
     instanceViews_ = new InstanceViewsModel(document_, settings_->viewOptions(viewOptions()), this);
+    instanceViews_->setAdaptiveStride(!settings_->hasFrameStride());
     connect(instanceViews_, &InstanceViewsModel::optionsChanged, this,
             [this] { settings_->setViewOptions(instanceViews_->options()); });
     instancePanel_ = new InstancePanel(document_, this);
@@ -275,6 +283,48 @@ void MainWindow::buildDocks() {
     right->setWidget(multiViewPanel_);
     addDockWidget(Qt::RightDockWidgetArea, right);
     resizeDocks({left, right}, {360, 300}, Qt::Horizontal);  // room for labels like "coffee table"
+}
+
+void MainWindow::buildChatDock() {
+    chatSession_ = new ChatSession(this);
+    chatPanel_ = new ChatPanel(document_, chatSession_, this);
+    auto* dock = new QDockWidget(tr("Chat"), this);
+    dock->setObjectName("ChatDock");
+    dock->setWidget(chatPanel_);
+    addDockWidget(Qt::RightDockWidgetArea, dock);
+    connect(chatSession_, &ChatSession::modelChanged, this, [this] {
+        chatPanel_->setStatus(tr("Model %1").arg(QDir::toNativeSeparators(chatSession_->modelPath())));
+        if (chatSession_->featuresPath().isEmpty()) findSceneFeatures();
+    });
+    const std::string demo = bundledModelPath();
+    if (!demo.empty()) openModel(QString::fromStdString(demo));
+}
+
+void MainWindow::openModel(const QString& checkpointDir) {
+    chatPanel_->setStatus(tr("Loading model %1...").arg(QDir::toNativeSeparators(checkpointDir)));
+    chatSession_->openModel(checkpointDir);
+}
+
+void MainWindow::openModelDialog() {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Inst3D Checkpoint Folder"), QDir::currentPath());
+    if (!dir.isEmpty()) openModel(dir);
+}
+
+void MainWindow::findSceneFeatures() {
+    auto scene = document_->scene();
+    if (!scene) {
+        chatSession_->setScene({}, 0);
+        return;
+    }
+    const std::string path = document_->path().toStdString();
+    const std::string cache = findFeatureCache(path, scene->id);
+    chatSession_->setScene(QString::fromStdString(cache), scene->mesh.numVertices());
+    if (cache.empty() && chatSession_->hasModel()) {
+        const std::vector<std::string> looked = featureCacheCandidates(path, scene->id);
+        chatPanel_->setStatus(tr("No feature cache for %1 (looked for %2). Make one with: inst3d extract --scenes %3 --out %4")
+                                  .arg(QString::fromStdString(scene->id), QString::fromStdString(looked.front()),
+                                       QString::fromStdString(parentPath(path)), QString::fromStdString(parentPath(looked.back()))));
+    }
 }
 
 void MainWindow::buildDisplayToolBar() {
@@ -388,6 +438,7 @@ void MainWindow::onSceneChanged() {
     sceneLabel_->setText(name);
     if (QFileInfo::exists(document_->path())) settings_->addRecentScene(document_->path());
     countsLabel_->setText(countsText(*scene));
+    findSceneFeatures();
     updateLegend();
     setWindowTitle(tr("%1 - Inst3D").arg(name));
 }

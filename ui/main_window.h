@@ -1,5 +1,5 @@
-// The viewer's main window: the 3D view in the middle, the instance list (left) and the selected
-// instance's views (right) as docks, File and View menus, and a status bar with scene counts, frame
+// The viewer's main window: the 3D view in the middle, the instance list (left), the selected
+// instance's views and the chat with the scene (right) as docks, File and View menus, and a status bar with scene counts, frame
 // rate and load progress. It observes a SceneDocument and forwards user actions
 // to it; loading runs on the document's worker thread.
 #pragma once
@@ -19,6 +19,8 @@ class QSlider;
 
 namespace inst3d {
 
+class ChatPanel;
+class ChatSession;
 class InstancePanel;
 class InstanceViewsModel;
 class MultiViewPanel;
@@ -41,6 +43,10 @@ public:
     InstancePanel* instancePanel() const { return instancePanel_; }
     MultiViewPanel* multiViewPanel() const { return multiViewPanel_; }
     InstanceViewsModel* instanceViews() const { return instanceViews_; }
+    ChatSession* chatSession() const { return chatSession_; }
+    ChatPanel* chatPanel() const { return chatPanel_; }
+    // Loads an inst3d checkpoint folder into the chat panel (on its worker; progress in the panel).
+    void openModel(const QString& checkpointDir);
     QSlider* scoreSlider() const { return scoreSlider_; }     // Proposals: minimum score, in percent
     QListWidget* legend() const { return legend_; }           // Semantic: the classes shown and their colors
     // false turns load errors into a status-bar message instead of a modal box (tests, scripted runs).
@@ -64,6 +70,9 @@ private:
     void buildInstanceActions(QMenu* viewMenu);
     void saveScreenshotDialog();
     void buildDocks();
+    void buildChatDock();
+    void openModelDialog();
+    void findSceneFeatures();  // the open scene's feature cache for the chat, or a hint how to make one
     void buildHelpMenu();
     void buildDisplayToolBar();
     void buildLegendDock();
@@ -87,6 +96,8 @@ private:
     InstanceViewsModel* instanceViews_ = nullptr;
     InstancePanel* instancePanel_ = nullptr;
     MultiViewPanel* multiViewPanel_ = nullptr;
+    ChatSession* chatSession_ = nullptr;
+    ChatPanel* chatPanel_ = nullptr;
     QActionGroup* colorModes_ = nullptr;
     QSlider* scoreSlider_ = nullptr;
     QLabel* scoreLabel_ = nullptr;

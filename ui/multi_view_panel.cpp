@@ -69,7 +69,7 @@ MultiViewPanel::MultiViewPanel(SceneDocument* document, InstanceViewsModel* view
     connect(views_, &InstanceViewsModel::cleared, this, &MultiViewPanel::onCleared);
     connect(list_, &QListWidget::itemClicked, this, &MultiViewPanel::onRowClicked);
     connect(document_, &SceneDocument::activeViewChanged, this, &MultiViewPanel::onActiveViewChanged);
-    connect(views_, &InstanceViewsModel::optionsChanged, this, &MultiViewPanel::showOptions);
+    connect(views_, &InstanceViewsModel::effectiveOptionsChanged, this, &MultiViewPanel::showOptions);
     onCleared();
 }
 
@@ -98,12 +98,12 @@ QWidget* MultiViewPanel::makeOptionsRow() {
 
 void MultiViewPanel::showOptions() {
     QSignalBlocker blockK(topK_), blockStride(stride_);
-    topK_->setValue(views_->options().topK);
-    stride_->setValue(views_->options().frameStride);
+    topK_->setValue(views_->effectiveOptions().topK);
+    stride_->setValue(views_->effectiveOptions().frameStride);
 }
 
 void MultiViewPanel::applyOptions() {
-    ViewSelectionOptions o = views_->options();
+    ViewSelectionOptions o = views_->effectiveOptions();
     if (o.topK == topK_->value() && o.frameStride == stride_->value()) return;
     o.topK = topK_->value();
     o.frameStride = stride_->value();

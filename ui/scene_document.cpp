@@ -97,6 +97,7 @@ void SceneDocument::replaceScene(std::shared_ptr<const Scene> scene, const QStri
     selectedInstance_ = -1;
     activeViewFrame_ = -1;
     hidden_.clear();
+    grounded_.clear();
     Q_EMIT sceneChanged();
 }
 
@@ -165,6 +166,13 @@ void SceneDocument::setSelectedInstance(int id) {
     if (id == selectedInstance_) return;
     selectedInstance_ = id;
     Q_EMIT selectedInstanceChanged(id);
+}
+
+void SceneDocument::setGroundedObjects(std::vector<GroundedObject> objects) {
+    if (!scene_) objects.clear();
+    if (objects.empty() && grounded_.empty()) return;
+    grounded_ = std::move(objects);
+    Q_EMIT groundedObjectsChanged();
 }
 
 void SceneDocument::setActiveView(int frame) {

@@ -13,6 +13,7 @@
 
 #include "core/scene/scene.h"
 #include "render/color_mode.h"
+#include "render/scene_colors.h"
 
 namespace inst3d {
 
@@ -38,6 +39,8 @@ public:
     int selectedInstance() const { return selectedInstance_; }
     // The RGB-D frame whose camera the 3D view shows (FrameSource index), -1 for none.
     int activeViewFrame() const { return activeViewFrame_; }
+    // The objects the chat's current answer (or a clicked chip) names; empty for none. Cleared with the scene.
+    const std::vector<GroundedObject>& groundedObjects() const { return grounded_; }
 
     // Loads a ScanNet scene folder or a PLY/OBJ file on a worker thread (loadScene). Emits
     // loadingStarted, loadingProgress..., loadingFinished, then sceneChanged or loadFailed. Opening
@@ -55,6 +58,8 @@ public:
     void setShowAllBoxes(bool show);
     void setSelectedInstance(int id);  // ids the scene does not have select nothing
     void setActiveView(int frame);
+    // Tints these objects, dims the rest and frames them in the 3D view; an empty list clears.
+    void setGroundedObjects(std::vector<GroundedObject> objects);
 
 Q_SIGNALS:
     void loadingStarted(const QString& path);
@@ -70,6 +75,7 @@ Q_SIGNALS:
     void showAllBoxesChanged(bool show);
     void selectedInstanceChanged(int id);
     void activeViewChanged(int frame);
+    void groundedObjectsChanged();
 
 private:
     struct LoadJob;
@@ -92,6 +98,7 @@ private:
     bool showAllBoxes_ = false;
     int selectedInstance_ = -1;
     int activeViewFrame_ = -1;
+    std::vector<GroundedObject> grounded_;
     std::shared_ptr<LoadJob> loading_;  // the job whose result we still want; null when idle
 };
 

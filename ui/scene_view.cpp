@@ -33,6 +33,7 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
     });
     connect(document_, &SceneDocument::selectedInstanceChanged, this, &SceneView::onSelectedInstanceChanged);
     connect(document_, &SceneDocument::activeViewChanged, this, &SceneView::onActiveViewChanged);
+    connect(document_, &SceneDocument::groundedObjectsChanged, this, &SceneView::onGroundedObjectsChanged);
     connect(this, &VtkView::frameRendered, this, &SceneView::adaptLod);
     interactorStyle()->AddObserver(vtkCommand::StartInteractionEvent, this, &SceneView::onInteraction);
     interactorStyle()->AddObserver(vtkCommand::EndInteractionEvent, this, &SceneView::onInteraction);
@@ -111,6 +112,15 @@ void SceneView::onPointSizeChanged() {
 void SceneView::onSelectedInstanceChanged(int id) {
     renderer_.setHighlightedInstance(id);
     renderer_.focusInstance(id);  // "fly to": frame the selection from the current direction
+    update();
+}
+
+void SceneView::onGroundedObjectsChanged() {
+    const std::vector<GroundedObject>& objects = document_->groundedObjects();
+    renderer_.setGroundedObjects(objects);
+    std::vector<AABB> boxes;
+    for (const GroundedObject& o : objects) boxes.push_back(o.box);
+    renderer_.frameBoxes(boxes);  // nothing when the list is empty: the camera stays
     update();
 }
 

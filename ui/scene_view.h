@@ -54,6 +54,7 @@ private:
     void onPointSizeChanged();
     void onSelectedInstanceChanged(int id);
     void onActiveViewChanged(int frame);
+    void onGroundedObjectsChanged();
     // Level of detail: the reduced scene while a drag moves the camera, the full one when it rests.
     void onInteraction(vtkObject*, unsigned long event, void*);
     void adaptLod();

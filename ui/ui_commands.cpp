@@ -1,10 +1,14 @@
 #include "ui/ui_commands.h"
 
+#include <iomanip>
 #include <iostream>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include <QApplication>
 #include <QFileInfo>
+#include <QLineEdit>
 #include <QStatusBar>
 
 #include <vtkCamera.h>
@@ -19,6 +23,9 @@
 #include "core/io/scene_loader.h"
 #include "render/camera_text.h"
 #include "render/screenshot.h"
+#include "core/features/feature_cache.h"
+#include "ui/chat_panel.h"
+#include "ui/chat_session.h"
 #include "ui/display_probe.h"
 #include "ui/main_window.h"
 #include "ui/scene_document.h"
@@ -38,6 +45,9 @@ struct ViewRequest {
     double scoreThreshold = 0.0;
     int selectId = -1;
     std::string camera;
+    // --ask: one question to a checkpoint over the scene's feature cache, its objects highlighted.
+    std::string ask, model, features, json;
+    int maxTokens = 64;
 };
 
 void parseSize(const std::string& text, int& width, int& height) {
@@ -70,7 +80,13 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
         .option("select", "ID", "highlight and frame instance ID (its object id)", "-1")
         .option("camera", "TEXT", "viewpoint as Edit > Copy Viewpoint writes it: 'position=X,Y,Z focal=X,Y,Z up=X,Y,Z angle=DEG'")
         .option("size", "WxH", "window or image size in pixels", "1280x800")
-        .option("point-size", "PX", "point size for point clouds", "3");
+        .option("point-size", "PX", "point size for point clouds", "3")
+        .option("ask", "QUESTION", "ask the model about the scene: the answer is printed, its objects tinted and framed\n"
+                "(with --screenshot: in the image; in a window: in the chat panel)")
+        .option("model", "DIR", "inst3d checkpoint folder for --ask and the chat panel (default: the bundled demo model)")
+        .option("features", "FILE", "the scene's feature cache (default: found beside the scene, as inst3d extract writes it)")
+        .option("json", "FILE", "with --ask: write question, answer, grounded objects with boxes and the camera as JSON")
+        .option("max-tokens", "N", "with --ask: longest answer in tokens", "64");
     if (!args.parse(argv)) return false;
     r.isDefaultPath = !args.has("PATH");
     r.path = r.isDefaultPath ? demoScenePath() : args.get("PATH");
@@ -93,6 +109,13 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
             throw UsageError("--camera: " + std::string(e.problem()));
         }
     }
+    r.ask = args.get("ask");
+    r.model = args.get("model");
+    r.features = args.get("features");
+    r.json = args.get("json");
+    r.maxTokens = args.getInt("max-tokens");
+    if (r.maxTokens < 1) throw UsageError("--max-tokens must be at least 1");
+    if (!r.json.empty() && r.ask.empty()) throw UsageError("--json writes an answer: give --ask QUESTION too");
     r.pointSize = args.getDouble("point-size");
     if (r.pointSize < 1 || r.pointSize > 20) throw UsageError("--point-size must be between 1 and 20");
     return true;
@@ -109,8 +132,64 @@ std::shared_ptr<const Scene> loadWithProgress(const ViewRequest& r) {
     return scene;
 }
 
+std::string chatModelPath(const ViewRequest& r) {
+    if (!r.model.empty()) return r.model;
+    const std::string demo = bundledModelPath();
+    if (demo.empty()) throw UsageError("--ask needs --model CHECKPOINT_DIR (inst3d train's RUN/checkpoint): this install has no bundled demo model");
+    return demo;
+}
+
+std::string sceneFeaturesPath(const ViewRequest& r, const Scene& scene) {
+    if (!r.features.empty()) return r.features;
+    const std::string found = findFeatureCache(r.path, scene.id);
+    if (found.empty())
+        fail(featureCacheCandidates(r.path, scene.id).back(),
+             "no feature cache for scene " + scene.id + " here or beside the scene; make one with inst3d extract, or give --features");
+    return found;
+}
+
+// The answer streams to stdout, then one line per grounded object.
+GroundedAnswer askHeadless(const ViewRequest& r, const Scene& scene) {
+    const std::string features = sceneFeaturesPath(r, scene);
+    std::cout << "Q: " << r.ask << "\nA: " << std::flush;
+    GroundedAnswer a = askOnce(chatModelPath(r), features, scene.mesh.numVertices(), r.ask, r.maxTokens, [](const std::string& piece) {
+        std::cout << piece << std::flush;
+        return true;
+    });
+    std::cout << "\n";
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+        const Vec3 c = a.objects[i].box.center();
+        std::cout << "  <OBJ" << std::setw(3) << std::setfill('0') << a.objects[i].identifier << std::setfill(' ') << "> "
+                  << (a.labels[i].empty() ? "(no label)" : a.labels[i]) << " at (" << c.x << ", " << c.y << ", " << c.z << ")\n";
+    }
+    return a;
+}
+
+nlohmann::json boxJson(const AABB& box) {
+    const Vec3 c = box.center(), s = box.size();
+    return {{"center", {c.x, c.y, c.z}}, {"size", {s.x, s.y, s.z}}};
+}
+
+void writeAnswerJson(const ViewRequest& r, const Scene& scene, const std::string& model, const GroundedAnswer& a,
+                     const std::string& camera) {
+    nlohmann::json objects = nlohmann::json::array();
+    for (size_t i = 0; i < a.objects.size(); ++i)
+        objects.push_back({{"id", a.objects[i].identifier}, {"label", a.labels[i]}, {"box", boxJson(a.objects[i].box)}});
+    nlohmann::json j = {{"scene", scene.id}, {"question", r.ask}, {"answer", a.reply.text}, {"object_ids", a.reply.objectIds},
+                        {"unknown_ids", a.reply.unknownIds}, {"objects", objects}, {"model", model}};
+    if (!camera.empty()) j["camera"] = camera;
+    if (!r.screenshot.empty()) j["screenshot"] = r.screenshot;
+    writeFileAtomic(r.json, j.dump(2) + "\n");
+    std::cout << "wrote " << r.json << "\n";
+}
+
 int printHeadless(const ViewRequest& r, const DisplayStatus& display) {
     auto scene = loadWithProgress(r);
+    if (!r.ask.empty()) {  // the answer needs no display: only its picture does
+        const GroundedAnswer a = askHeadless(r, *scene);
+        if (!r.json.empty()) writeAnswerJson(r, *scene, chatModelPath(r), a, "");
+        return 0;
+    }
     std::cout << describeScene(*scene);
     std::cerr << "inst3d view: the 3D viewer needs a display (" << display.reason
               << ").\nRun it on a desktop, or render an image with: xvfb-run -a inst3d view "
@@ -125,6 +204,7 @@ int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
                   << r.screenshot << "\n";
         return 1;
     }
+    auto scene = loadWithProgress(r);
     ScreenshotOptions options;
     options.width = r.width;
     options.height = r.height;
@@ -133,9 +213,39 @@ int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
     options.scoreThreshold = r.scoreThreshold;
     options.selectId = r.selectId;
     options.camera = r.camera;
-    renderScreenshot(loadWithProgress(r), options, r.screenshot);
+    GroundedAnswer answer;
+    if (!r.ask.empty()) {
+        answer = askHeadless(r, *scene);
+        options.grounded = answer.objects;
+    }
+    std::string camera;
+    options.usedCamera = &camera;
+    renderScreenshot(scene, options, r.screenshot);
     std::cout << "wrote " << r.screenshot << " (" << r.width << "x" << r.height << ")\n";
+    if (!r.json.empty()) writeAnswerJson(r, *scene, chatModelPath(r), answer, camera);
     return 0;
+}
+
+// --ask in the window: the question goes through the chat panel once the model has the scene's objects.
+void askInWindow(MainWindow& window, const ViewRequest& r) {
+    const QString question = QString::fromStdString(r.ask);
+    QObject::connect(window.chatSession(), &ChatSession::sceneReady, &window, [&window, question] {
+        window.chatPanel()->input()->setText(question);
+        window.chatPanel()->send();
+    }, Qt::SingleShotConnection);
+    if (r.json.empty()) return;
+    QObject::connect(window.chatSession(), &ChatSession::turnFinished, &window, [&window, r](int index) {
+        ChatSession* chat = window.chatSession();
+        const ChatTurn& t = chat->turns()[index];
+        ChatReply reply;
+        reply.text = t.answer.toStdString();
+        reply.objectIds = t.objectIds;
+        reply.unknownIds = t.unknownIds;
+        auto scene = window.document()->scene();
+        if (chat->features() && scene)
+            writeAnswerJson(r, *scene, chat->modelPath().toStdString(), groundAnswer(*chat->features(), reply),
+                            window.sceneView()->cameraText().toStdString());
+    }, Qt::SingleShotConnection);
 }
 
 int runViewerWindow(const ViewRequest& r) {
@@ -162,6 +272,8 @@ int runViewerWindow(const ViewRequest& r) {
         window.statusBar()->showMessage(QObject::tr("The demo scene is not installed (%1). Use File > Open.").arg(path));
     else
         document.open(path);
+    if (!r.model.empty()) window.openModel(QString::fromStdString(r.model));
+    if (!r.ask.empty()) askInWindow(window, r);
     // --select and --camera apply to the scene once it is loaded, as a user would set them.
     QObject::connect(&document, &SceneDocument::sceneChanged, &window, [&document, &window, r] {
         if (r.selectId >= 0) document.setSelectedInstance(r.selectId);

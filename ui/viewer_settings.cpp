@@ -81,6 +81,8 @@ ViewSelectionOptions ViewerSettings::viewOptions(ViewSelectionOptions defaults) 
     return defaults;
 }
 
+bool ViewerSettings::hasFrameStride() const { return settings_->contains("views/frameStride"); }
+
 void ViewerSettings::setViewOptions(const ViewSelectionOptions& options) {
     settings_->setValue("views/topK", options.topK);
     settings_->setValue("views/frameStride", options.frameStride);

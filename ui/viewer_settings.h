@@ -33,6 +33,7 @@ public:
     // The multi-view panel's top-k and frame stride, when the user changed them (else `defaults`).
     ViewSelectionOptions viewOptions(ViewSelectionOptions defaults) const;
     void setViewOptions(const ViewSelectionOptions& options);
+    bool hasFrameStride() const;  // the user set a stride in an earlier session
     void saveWindow(const QMainWindow& window);
     void restoreWindow(QMainWindow& window) const;
 

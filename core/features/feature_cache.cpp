@@ -213,6 +213,20 @@ std::string featureCachePath(const std::string& dir, const std::string& sceneId)
     return joinPath(dir, sceneId + ".features.safetensors");
 }
 
+std::vector<std::string> featureCacheCandidates(const std::string& scenePath, const std::string& sceneId) {
+    std::string folder = isDirectory(scenePath) ? scenePath : parentPath(scenePath);
+    while (folder.size() > 1 && folder.back() == '/') folder.pop_back();
+    const std::string world = parentPath(parentPath(folder));  // W of W/scans/<scene>
+    return {featureCachePath(folder, sceneId), featureCachePath(joinPath(folder, "features"), sceneId),
+            featureCachePath(joinPath(world, "features"), sceneId)};
+}
+
+std::string findFeatureCache(const std::string& scenePath, const std::string& sceneId) {
+    for (const std::string& path : featureCacheCandidates(scenePath, sceneId))
+        if (isCompleteFeatureCache(path)) return path;
+    return "";
+}
+
 void writeSceneFeatures(const std::string& path, const SceneFeatures& f) {
     checkConsistent(path, f);
     const Columns c = proposalColumns(f);

@@ -53,6 +53,13 @@ struct SceneFeatures {
 
 std::string featureCachePath(const std::string& dir, const std::string& sceneId);
 
+// Where a scene's cache usually is, in the order looked at: the scene folder itself, its `features/`, and
+// the world's `features/` beside `scans/` (`inst3d extract --scenes W/scans --out W/features`). For a
+// mesh file, `scenePath`'s folder stands in for the scene folder.
+std::vector<std::string> featureCacheCandidates(const std::string& scenePath, const std::string& sceneId);
+// The first candidate that holds a readable cache; "" when none does.
+std::string findFeatureCache(const std::string& scenePath, const std::string& sceneId);
+
 // Checks every size against N, V, L and the dims (Error naming `what` and the field), then writes
 // atomically: an interrupted extraction never leaves a partial cache file behind.
 void writeSceneFeatures(const std::string& path, const SceneFeatures& features);

@@ -80,6 +80,10 @@ ViewSelector::ViewSelector(const Scene& scene, ViewSelectionOptions options)
     depthShift_ = scene.frames->depthShift();
 }
 
+int strideForFrames(size_t numFrames, int preferredStride) {
+    return std::max(1, std::min(preferredStride, int(numFrames / kMinSampledFrames)));
+}
+
 std::vector<size_t> ViewSelector::sampledFrames() const {
     std::vector<size_t> frames;
     const size_t stride = static_cast<size_t>(std::max(1, options_.frameStride));

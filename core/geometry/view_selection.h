@@ -48,6 +48,12 @@ struct ViewSelectionOptions {
     static ViewSelectionOptions fromConfig(const Config& config);
 };
 
+// A frame stride that leaves at least kMinSampledFrames frames of a capture to look at, never above
+// `preferredStride`: OpenMask3D's every-10th frame suits ScanNet's ~30 Hz exports (thousands of frames),
+// while a 12-frame capture needs every frame. What the viewer uses until the user sets a stride.
+constexpr size_t kMinSampledFrames = 30;
+int strideForFrames(size_t numFrames, int preferredStride);
+
 // Half-open pixel rectangle [x1, x2) x [y1, y2).
 struct PixelBox {
     int x1 = 0, y1 = 0, x2 = 0, y2 = 0;

@@ -64,6 +64,7 @@ private Q_SLOTS:
     void proposalsAndSemanticColors();
     void everyColorModeDrawsItsOwnImage();
     void cameraTextRoundTrips();
+    void groundingTintsNamedObjectsAndDimsTheRest();
     void viewVerbSelectAndCameraChangePixels();
     void viewVerbWritesScreenshot();
     void viewVerbRejectsBadFlags();
@@ -388,6 +389,45 @@ void TestRender::viewVerbWritesScreenshot() {
     // A PLY file has no instances: everything is "unassigned" gray, no box colors.
     QCOMPARE(findColor(img, kRed).count, 0);
     QVERIFY(findColor(img, QColor(kUnassignedColor[0], kUnassignedColor[1], kUnassignedColor[2]), 0.02).count > 1000);
+}
+
+// applyGroundingTint on numbers, then a screenshot grounding the blue box (instance 3): the blue box turns
+// green, the red one is dimmed, and the camera frames the grounded box in the middle of the image.
+void TestRender::groundingTintsNamedObjectsAndDimsTheRest() {
+    std::vector<uint8_t> rgb = {200, 0, 0, 0, 0, 200}, mask = {0, 1};
+    applyGroundingTint(rgb, mask);
+    QCOMPARE(int(rgb[0]), int(std::lround(kDimmedBrightness * 200)));
+    QCOMPARE(int(rgb[4]), int(std::lround(kGroundedTint * kGroundedColor[1])));
+    QCOMPARE(int(rgb[5]), int(std::lround((1 - kGroundedTint) * 200 + kGroundedTint * kGroundedColor[2])));
+    std::vector<uint8_t> untouched = {10, 20, 30};
+    applyGroundingTint(untouched, {0});  // nothing grounded: nothing dimmed
+    QCOMPARE(untouched, (std::vector<uint8_t>{10, 20, 30}));
+
+    auto scene = makeBoxesScene();
+    const Instance& blue = scene->instances[2];
+    ScreenshotOptions options;
+    options.width = 640;
+    options.height = 400;
+    const QImage plain = toQImage(renderSceneImage(scene, options));
+    options.grounded = {{3, blue.vertices, scene->alignedBox(blue)}};
+    std::string camera;
+    options.usedCamera = &camera;
+    const QImage grounded = toQImage(renderSceneImage(scene, options));
+    QVERIFY(!camera.empty());
+    const ColorHits bluePlain = findColor(plain, kBlue), blueNow = findColor(grounded, kBlue);
+    const ColorHits tinted = findColor(grounded, QColor(kGroundedColor[0], kGroundedColor[1], kGroundedColor[2]), 0.15);
+    auto brightRed = [](const QImage& image) {  // the red box as drawn undimmed
+        const QImage img = image.convertToFormat(QImage::Format_RGB32);
+        int n = 0;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) n += qRed(img.pixel(x, y)) > 150 && qRed(img.pixel(x, y)) > 2 * qGreen(img.pixel(x, y));
+        return n;
+    };
+    QVERIFY2(bluePlain.count > 200 && blueNow.count < bluePlain.count / 20, qPrintable(QString("%1 -> %2").arg(bluePlain.count).arg(blueNow.count)));
+    QVERIFY2(tinted.count > 1000, qPrintable(QString::number(tinted.count)));
+    QVERIFY(brightRed(plain) > 200);
+    QCOMPARE(brightRed(grounded), 0);  // the red box is dimmed
+    QVERIFY(std::abs(tinted.centroid.x() - 320) < 100 && std::abs(tinted.centroid.y() - 200) < 80);
 }
 
 void TestRender::viewVerbRejectsBadFlags() {

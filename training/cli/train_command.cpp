@@ -121,6 +121,8 @@ Inst3dTrainOptions trainOptions(const Config& c, const Inst3dData& data, std::sh
     o.labelTokenSteps = c.getInt("optim.label_token_steps");
     o.labelFadeSteps = c.getInt("optim.label_fade_steps");
     if (o.labelTokenSteps < 0 || o.labelFadeSteps < 0) throw UsageError("optim.label_token_steps and optim.label_fade_steps must be >= 0");
+    o.labelAlignWeight = c.getDouble("optim.label_align_weight");
+    if (!(o.labelAlignWeight >= 0)) throw UsageError("optim.label_align_weight must be >= 0");
     if (o.turnsPerConversation < 1) throw UsageError("optim.turns_per_conversation must be >= 1");
     const size_t samples = packedSequenceCount(data, o.turnsPerConversation);  // an epoch: every sequence once
     TrainerConfig& t = o.optimizer;

@@ -1,0 +1,69 @@
+// The chat dock: the conversation with the open scene (questions, streamed answers whose <OBJ###> are
+// clickable chips in the object's instance colour), an input line with task presets, Send / Stop / Clear,
+// and "Ask about selection". It observes a ChatSession and a SceneDocument and sends them commands: a
+// finished answer, or a click on a chip, grounds its objects in the document (tint + frame in 3D).
+#pragma once
+#include <vector>
+
+#include <QString>
+#include <QWidget>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTextBrowser;
+class QUrl;
+
+namespace inst3d {
+
+class ChatSession;
+class SceneDocument;
+
+class ChatPanel : public QWidget {
+    Q_OBJECT
+
+public:
+    ChatPanel(SceneDocument* document, ChatSession* session, QWidget* parent = nullptr);
+
+    QTextBrowser* transcript() const { return transcript_; }
+    QLineEdit* input() const { return input_; }
+    QComboBox* presets() const { return presets_; }
+    QPushButton* sendButton() const { return send_; }
+    QPushButton* stopButton() const { return stop_; }
+    QPushButton* clearButton() const { return clear_; }
+    QPushButton* askSelectionButton() const { return askSelection_; }
+    QLabel* statusLabel() const { return status_; }
+
+    void send();                // the input line as a question
+    void askAboutSelection();   // fills "Describe <OBJ007>..." for the selected object; Enter sends it
+    void applyPreset(int index);
+    void setStatus(const QString& text);
+    // Grounds identifiers in the 3D view (what a chip click and a finished answer do).
+    void ground(const std::vector<int>& identifiers);
+    // The identifier of the document's selected instance in the session's cache, -1 when none matches.
+    int selectedIdentifier() const;
+
+private:
+    void buildPresets();
+    void render();
+    void updateButtons();
+    void onTurnFinished(int index);
+    void onAnchorClicked(const QUrl& url);
+    QString chip(int identifier) const;
+    QString withChips(const QString& text) const;
+
+    SceneDocument* document_;
+    ChatSession* session_;
+    QTextBrowser* transcript_;
+    QComboBox* presets_;
+    QLineEdit* input_;
+    QPushButton* send_;
+    QPushButton* stop_;
+    QPushButton* clear_;
+    QPushButton* askSelection_;
+    QLabel* status_;
+    QStringList presetTemplates_;  // per preset: the text, its placeholder selected for typing
+};
+
+}  // namespace inst3d

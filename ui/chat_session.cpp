@@ -1,0 +1,255 @@
+#include "ui/chat_session.h"
+
+#include <algorithm>
+#include <exception>
+#include <unordered_set>
+
+#include <QMetaObject>
+
+#include "core/common/error.h"
+#include "core/common/file_util.h"
+#include "core/config/config.h"
+
+namespace inst3d {
+
+std::vector<GroundedObject> groundedObjects(const SceneFeatures& features, const std::vector<int>& identifiers) {
+    std::vector<GroundedObject> out;
+    for (int id : identifiers) {
+        if (id < 0 || size_t(id) >= features.numProposals()) continue;
+        if (std::any_of(out.begin(), out.end(), [id](const GroundedObject& o) { return o.identifier == id; })) continue;
+        out.push_back({id, features.proposals[size_t(id)].vertices, features.boxes[size_t(id)]});
+    }
+    return out;
+}
+
+int matchingProposal(const SceneFeatures& features, const std::vector<uint32_t>& vertices) {
+    const std::unordered_set<uint32_t> picked(vertices.begin(), vertices.end());
+    int best = -1;
+    double bestIoU = kMinMatchIoU;
+    for (size_t k = 0; k < features.numProposals(); ++k) {
+        const std::vector<uint32_t>& p = features.proposals[k].vertices;
+        const size_t shared = size_t(std::count_if(p.begin(), p.end(), [&](uint32_t v) { return picked.count(v) > 0; }));
+        const double iou = double(shared) / double(p.size() + picked.size() - shared);
+        if (shared > 0 && iou >= bestIoU) {
+            best = int(k);
+            bestIoU = iou;
+        }
+    }
+    return best;
+}
+
+struct ChatSession::Worker {
+    std::unique_ptr<SceneChat> chat;
+    std::string featuresPath;  // the scene to encode ("" none) and the mesh it must fit
+    size_t meshVertices = 0;
+};
+
+namespace {
+
+QString messageOf(const std::exception& e) { return QString::fromStdString(e.what()); }
+
+// Reads the cache and checks it indexes this mesh; with a model, encodes its objects too.
+std::shared_ptr<const SceneFeatures> readCacheFor(const std::string& path, size_t meshVertices) {
+    auto features = std::make_shared<SceneFeatures>(readSceneFeatures(path));
+    if (meshVertices && features->meshVertices != meshVertices)
+        fail(path, "made for a mesh of " + std::to_string(features->meshVertices) + " vertices, the open scene has " +
+                       std::to_string(meshVertices) + " (extract it again for this scene)");
+    return features;
+}
+
+}  // namespace
+
+std::string bundledModelPath() {
+    const std::string dir = joinPath(resourceDir(), "models/demo/checkpoint");
+    return fileExists(joinPath(dir, "checkpoint.json")) ? dir : "";
+}
+
+GenerationConfig chatGeneration(int maxNewTokens) {
+    GenerationConfig gen;  // greedy
+    gen.maxNewTokens = maxNewTokens;
+    return gen;
+}
+
+GroundedAnswer askOnce(const std::string& checkpointDir, const std::string& featureCache, size_t meshVertices,
+                       const std::string& question, int maxNewTokens, const TextStream& onText) {
+    const std::shared_ptr<const SceneFeatures> features = readCacheFor(featureCache, meshVertices);
+    std::unique_ptr<SceneChat> chat = SceneChat::openInst3d(checkpointDir);
+    chat->setScene(featureCache);
+    return groundAnswer(*features, chat->ask(question, chatGeneration(maxNewTokens), onText));
+}
+
+GroundedAnswer groundAnswer(const SceneFeatures& features, ChatReply reply) {
+    GroundedAnswer out;
+    out.reply = std::move(reply);
+    out.objects = groundedObjects(features, out.reply.objectIds);
+    for (const GroundedObject& o : out.objects) out.labels.push_back(features.proposals[size_t(o.identifier)].label);
+    return out;
+}
+
+ChatSession::ChatSession(QObject* parent) : QObject(parent), state_(std::make_shared<Worker>()) {
+    worker_.setMaxThreadCount(1);
+    worker_.setExpiryTimeout(-1);  // the thread (and the OpenMP pool it started) lives as long as the session
+}
+
+ChatSession::~ChatSession() {
+    cancel_->store(true);
+    worker_.clear();       // jobs not started yet never run
+    worker_.waitForDone(); // the running one stops at its next token (a model load runs to its end)
+}
+
+void ChatSession::run(std::function<void()> job) {
+    if (++pending_ == 1) Q_EMIT busyChanged(true);
+    worker_.start([this, job = std::move(job)] {
+        job();
+        post([this] {
+            if (--pending_ == 0) Q_EMIT busyChanged(false);
+        });
+    });
+}
+
+void ChatSession::post(std::function<void()> onGui) {
+    // Queued on our thread; Qt drops the call if the session is destroyed first (the destructor waits for
+    // the worker, so no job outlives it, but its last posts may still be in the queue).
+    QMetaObject::invokeMethod(this, std::move(onGui), Qt::QueuedConnection);
+}
+
+void ChatSession::openModel(const QString& checkpointDir) {
+    const std::string dir = checkpointDir.toStdString();
+    run([this, state = state_, dir] {
+        try {
+            state->chat = SceneChat::openInst3d(dir);
+            SceneState scene;
+            if (!state->featuresPath.empty()) {
+                scene.features = readCacheFor(state->featuresPath, state->meshVertices);
+                state->chat->setScene(state->featuresPath);
+                scene.objects = state->chat->objects();
+            }
+            post([this, dir, scene] {
+                hasModel_ = true;
+                modelPath_ = QString::fromStdString(dir);
+                Q_EMIT modelChanged();
+                if (scene.features) applyScene(scene);
+            });
+        } catch (const std::exception& e) {
+            post([this, m = messageOf(e)] { Q_EMIT failed(m); });
+        }
+    });
+}
+
+void ChatSession::setScene(const QString& featureCache, size_t meshVertices) {
+    featuresPath_ = featureCache;
+    features_.reset();
+    objects_.clear();
+    const std::string path = featureCache.toStdString();
+    run([this, state = state_, path, meshVertices] {
+        state->featuresPath = path;
+        state->meshVertices = meshVertices;
+        if (path.empty()) return;
+        try {
+            SceneState scene;
+            scene.features = readCacheFor(path, meshVertices);
+            if (state->chat) {
+                state->chat->setScene(path);
+                scene.objects = state->chat->objects();
+            }
+            post([this, scene, path] {
+                if (featuresPath_.toStdString() == path) applyScene(scene);
+            });
+        } catch (const std::exception& e) {
+            state->featuresPath.clear();
+            post([this, m = messageOf(e)] { Q_EMIT failed(m); });
+        }
+    });
+}
+
+void ChatSession::applyScene(const SceneState& scene) {
+    features_ = scene.features;
+    objects_ = scene.objects;
+    if (!objects_.empty()) Q_EMIT sceneReady();
+}
+
+bool ChatSession::showsObject(int identifier) const {
+    return std::any_of(objects_.begin(), objects_.end(), [identifier](const ChatObject& o) { return o.id == identifier; });
+}
+
+QString ChatSession::objectLabel(int identifier) const {
+    for (const ChatObject& o : objects_)
+        if (o.id == identifier) return QString::fromStdString(o.label);
+    return {};
+}
+
+void ChatSession::ask(const QString& question) {
+    if (!canAsk() || question.trimmed().isEmpty()) return;
+    ChatTurn turn;
+    turn.question = question.trimmed();
+    turns_.append(turn);
+    const int index = int(turns_.size()) - 1, conversation = conversation_;
+    asking_ = true;
+    cancel_ = std::make_shared<std::atomic<bool>>(false);
+    Q_EMIT turnStarted(index);
+    Q_EMIT askingChanged(true);
+    const std::string q = turn.question.toStdString();
+    const GenerationConfig gen = generation_;
+    run([this, state = state_, q, gen, cancel = cancel_, index, conversation] {
+        ChatReply reply;
+        QString error;
+        try {
+            auto onText = [this, index, conversation](const std::string& piece) {
+                post([this, index, conversation, p = QString::fromStdString(piece)] {
+                    if (conversation != conversation_ || index >= turns_.size() || turns_[index].finished) return;
+                    turns_[index].answer += p;
+                    Q_EMIT turnUpdated(index);
+                });
+                return true;
+            };
+            reply = state->chat->ask(q, gen, onText, cancel.get());
+        } catch (const std::exception& e) {
+            error = messageOf(e);
+        }
+        post([this, index, conversation, reply, error] {
+            if (conversation == conversation_) finishTurn(index, reply, error);
+        });
+    });
+}
+
+void ChatSession::finishTurn(int index, const ChatReply& reply, const QString& error) {
+    if (index >= turns_.size() || turns_[index].finished) return;  // stopped already: a newer question may be running
+    asking_ = false;
+    ChatTurn& t = turns_[index];
+    if (error.isEmpty()) t.answer = QString::fromStdString(reply.text);
+    t.objectIds = reply.objectIds;
+    t.unknownIds = reply.unknownIds;
+    t.cancelled = reply.cancelled;
+    t.error = error;
+    t.finished = true;
+    Q_EMIT turnFinished(index);
+    Q_EMIT askingChanged(false);
+    if (!error.isEmpty()) Q_EMIT failed(error);
+}
+
+// Control returns at once, whatever a token costs (a 7B model on a CPU takes about a second per token):
+// the turn ends here with the text streamed so far, and the worker drops the rest at its next token.
+void ChatSession::stop() {
+    cancel_->store(true);
+    if (!asking_ || turns_.isEmpty()) return;
+    const int index = int(turns_.size()) - 1;
+    ChatTurn& t = turns_[index];
+    t.cancelled = true;
+    t.finished = true;
+    asking_ = false;
+    Q_EMIT turnFinished(index);
+    Q_EMIT askingChanged(false);
+}
+
+void ChatSession::clear() {
+    if (asking_) {
+        stop();
+        asking_ = false;
+        Q_EMIT askingChanged(false);
+    }
+    ++conversation_;
+    turns_.clear();
+    Q_EMIT cleared();
+}
+
+}  // namespace inst3d
