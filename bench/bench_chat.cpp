@@ -42,6 +42,8 @@ constexpr double kDragDegreesPerFrame = 2;
 struct Options {
     std::string model, scene;
     int questions = 20;
+    int answerTokens = 0;
+    int threads = 0;       // > 0: generation threads (default: the panel's, every CPU but one)  // > 0: every answer exactly this long (EOS banned), so the frame rate is measured under load
     int width = 1280, height = 800;
 };
 
@@ -127,19 +129,28 @@ int run(const Options& o) {
         fail(o.scene, "the scene did not load");
     if (!runUntil(window.chatSession(), &ChatSession::sceneReady, [&] { window.openModel(QString::fromStdString(o.model)); }, kLoadTimeoutMs))
         fail(o.model, "the model did not get the scene's objects: " + window.chatPanel()->statusLabel()->text().toStdString());
-    std::vector<double> first, highlight, fps;
+    if (o.threads > 0) window.chatSession()->setThreads(o.threads);
+    std::printf("| generation threads | %d |\n", window.chatSession()->threads());
+    if (o.answerTokens > 0) {
+        GenerationConfig gen = chatGeneration(o.answerTokens);
+        gen.minNewTokens = o.answerTokens;
+        window.chatSession()->setGeneration(gen);
+    }
+    std::vector<double> first, highlight, fps, answer;
     int grounded = 0;
     for (const QString& q : questions(o.questions)) {
         const Timing t = askTimed(window, q);
         if (t.firstPieceMs >= 0) first.push_back(t.firstPieceMs);
         if (t.highlightMs >= 0) highlight.push_back(t.highlightMs), ++grounded;
         fps.push_back(t.frames / (t.answerMs / 1000.0));
+        answer.push_back(t.answerMs);
     }
     std::printf("| questions | %d (%d answers named an object) |\n", o.questions, grounded);
     std::printf("| Enter -> first streamed piece, median | %.0f ms |\n", median(first));
     std::printf("| Enter -> highlight in 3D, median | %.0f ms |\n", median(highlight));
     std::printf("| view frame rate while answering, median | %.1f fps (%dx%d, repaint asked every %d ms) |\n", median(fps), o.width,
                 o.height, kRepaintIntervalMs);
+    std::printf("| answer time, median | %.0f ms%s |\n", median(answer), o.answerTokens ? (" (" + std::to_string(o.answerTokens) + " tokens each)").c_str() : "");
     return 0;
 }
 
@@ -150,11 +161,15 @@ int main(int argc, char** argv) {
         Options o;
         ArgParser p("inst3d_bench_chat", "Chat panel latency and the view's frame rate while answering (needs an X server).");
         p.option("model", "DIR", "inst3d checkpoint folder").option("scene", "DIR", "scene folder with a feature cache beside it")
-            .option("questions", "N", "questions asked", "20").option("size", "WxH", "window size", "1280x800");
+            .option("questions", "N", "questions asked", "20").option("size", "WxH", "window size", "1280x800")
+            .option("threads", "N", "generation threads (default: every CPU but one, as the panel)", "0")
+            .option("answer-tokens", "N", "make every answer N tokens long (EOS banned), to measure the view under load", "0");
         if (!p.parse(args)) return 0;
         o.model = p.get("model");
         o.scene = p.get("scene");
         o.questions = p.getInt("questions");
+        o.answerTokens = p.getInt("answer-tokens");
+        o.threads = p.getInt("threads");
         if (o.model.empty() || o.scene.empty()) throw UsageError("--model and --scene are required");
         if (std::sscanf(p.get("size").c_str(), "%dx%d", &o.width, &o.height) != 2) throw UsageError("--size expects WxH");
         return run(o);

@@ -23,7 +23,7 @@ declare -A ALLOW=(
   [models]="core"
   [training]="core models"
   [render]="core"
-  [ui]="core render training"
+  [ui]="core render models training"
 )
 # Third-party headers an area never includes (<...> includes, extended regular expressions).
 QT='^Q[A-Za-z]|^Qt'

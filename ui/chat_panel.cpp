@@ -4,10 +4,12 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QUrl>
 #include <QVBoxLayout>
 
@@ -48,9 +50,17 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
       stop_(new QPushButton(tr("Stop"), this)),
       clear_(new QPushButton(tr("Clear"), this)),
       askSelection_(new QPushButton(tr("Ask about selection"), this)),
-      status_(new QLabel(this)) {
+      status_(new QLabel(this)),
+      busy_(new QProgressBar(this)) {
+    busy_->setRange(0, 0);  // indeterminate: a model load or an answer has no known length
+    busy_->setMaximumHeight(6);
+    busy_->setTextVisible(false);
+    busy_->hide();
     transcript_->setObjectName("ChatTranscript");
     transcript_->setOpenLinks(false);  // chips are handled here, never followed as URLs
+    renderTimer_ = new QTimer(this);
+    renderTimer_->setSingleShot(true);
+    connect(renderTimer_, &QTimer::timeout, this, &ChatPanel::render);
     input_->setObjectName("ChatInput");
     input_->setPlaceholderText(tr("Ask about the scene (Enter sends)"));
     presets_->setObjectName("ChatPresets");
@@ -64,6 +74,7 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
     for (QPushButton* b : {send_, stop_, clear_}) buttons->addWidget(b);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(status_);
+    layout->addWidget(busy_);
     layout->addWidget(transcript_, 1);
     layout->addWidget(presets_);
     layout->addWidget(input_);
@@ -80,12 +91,16 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
     connect(askSelection_, &QPushButton::clicked, this, &ChatPanel::askAboutSelection);
     connect(presets_, qOverload<int>(&QComboBox::activated), this, &ChatPanel::applyPreset);
     connect(transcript_, &QTextBrowser::anchorClicked, this, &ChatPanel::onAnchorClicked);
+    connect(transcript_, qOverload<const QUrl&>(&QTextBrowser::highlighted), this, &ChatPanel::onAnchorHovered);
     connect(session_, &ChatSession::turnStarted, this, &ChatPanel::render);
-    connect(session_, &ChatSession::turnUpdated, this, &ChatPanel::render);
+    connect(session_, &ChatSession::turnUpdated, this, &ChatPanel::onTurnUpdated);
     connect(session_, &ChatSession::turnFinished, this, &ChatPanel::onTurnFinished);
     connect(session_, &ChatSession::cleared, this, &ChatPanel::render);
     connect(session_, &ChatSession::askingChanged, this, &ChatPanel::updateButtons);
-    connect(session_, &ChatSession::busyChanged, this, &ChatPanel::updateButtons);
+    connect(session_, &ChatSession::busyChanged, this, [this](bool busy) {
+        busy_->setVisible(busy);
+        updateButtons();
+    });
     connect(session_, &ChatSession::modelChanged, this, &ChatPanel::updateButtons);
     connect(session_, &ChatSession::sceneReady, this, [this] {
         setStatus(tr("%1 objects shown to the model (%2)").arg(session_->objects().size()).arg(session_->featuresPath()));
@@ -178,21 +193,51 @@ void ChatPanel::ground(const std::vector<int>& identifiers) {
     if (features) document_->setGroundedObjects(groundedObjects(*features, identifiers));
 }
 
+// The objects light up as soon as the streamed text names them, not at the end of the answer.
+void ChatPanel::onTurnUpdated(int index) {
+    if (!renderTimer_->isActive()) renderTimer_->start(kRenderIntervalMs);  // pieces arrive per token: redraw at most this often
+    const std::vector<int> ids = session_->objectsNamedSoFar(index);
+    std::vector<int> shown;
+    for (const GroundedObject& o : document_->groundedObjects()) shown.push_back(o.identifier);
+    if (!ids.empty() && ids != shown) ground(ids);
+}
+
 void ChatPanel::onTurnFinished(int index) {
     render();
     updateButtons();
     const ChatTurn& t = session_->turns()[index];
-    if (!t.objectIds.empty()) ground(t.objectIds);
+    std::vector<int> shown;
+    for (const GroundedObject& o : document_->groundedObjects()) shown.push_back(o.identifier);
+    if (!t.objectIds.empty() && t.objectIds != shown) ground(t.objectIds);
 }
 
 void ChatPanel::onAnchorClicked(const QUrl& url) {
+    const std::vector<int> ids = identifiersOf(url);
+    if (!ids.empty()) ground(ids);
+}
+
+std::vector<int> ChatPanel::identifiersOf(const QUrl& url) const {
     const QString target = url.toString();
-    if (target.startsWith("obj:")) {
-        ground({target.mid(4).toInt()});
-    } else if (target.startsWith("turn:")) {
+    if (target.startsWith("obj:")) return {target.mid(4).toInt()};
+    if (target.startsWith("turn:")) {
         const int index = target.mid(5).toInt();
-        if (index >= 0 && index < session_->turns().size()) ground(session_->turns()[index].objectIds);
+        if (index >= 0 && index < session_->turns().size()) return session_->turns()[index].objectIds;
     }
+    return {};
+}
+
+// Hovering a chip or a turn's "show all" names the objects and where they are.
+void ChatPanel::onAnchorHovered(const QUrl& url) {
+    const std::vector<int> ids = identifiersOf(url);
+    auto features = session_->features();
+    if (ids.empty() || !features) return;
+    QStringList parts;
+    for (const GroundedObject& o : groundedObjects(*features, ids)) {
+        const Vec3 c = o.box.center();
+        parts << tr("%1 %2 at (%3, %4, %5) m").arg(identifierToken(o.identifier).toHtmlEscaped(), session_->objectLabel(o.identifier))
+                     .arg(c.x, 0, 'f', 2).arg(c.y, 0, 'f', 2).arg(c.z, 0, 'f', 2);
+    }
+    setStatus(parts.join("; "));
 }
 
 QString ChatPanel::chip(int identifier) const {
@@ -220,6 +265,7 @@ QString ChatPanel::withChips(const QString& text) const {
 }
 
 void ChatPanel::render() {
+    renderTimer_->stop();
     QString html;
     const QList<ChatTurn>& turns = session_->turns();
     for (int i = 0; i < turns.size(); ++i) {

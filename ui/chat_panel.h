@@ -11,8 +11,10 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
+class QProgressBar;
 class QPushButton;
 class QTextBrowser;
+class QTimer;
 class QUrl;
 
 namespace inst3d {
@@ -34,6 +36,7 @@ public:
     QPushButton* clearButton() const { return clear_; }
     QPushButton* askSelectionButton() const { return askSelection_; }
     QLabel* statusLabel() const { return status_; }
+    QProgressBar* busyBar() const { return busy_; }  // shown while the model loads, encodes or answers
 
     void send();                // the input line as a question
     void askAboutSelection();   // fills "Describe <OBJ007>..." for the selected object; Enter sends it
@@ -48,8 +51,11 @@ private:
     void buildPresets();
     void render();
     void updateButtons();
+    void onTurnUpdated(int index);
     void onTurnFinished(int index);
     void onAnchorClicked(const QUrl& url);
+    void onAnchorHovered(const QUrl& url);
+    std::vector<int> identifiersOf(const QUrl& url) const;  // obj:N or turn:K
     QString chip(int identifier) const;
     QString withChips(const QString& text) const;
 
@@ -63,7 +69,10 @@ private:
     QPushButton* clear_;
     QPushButton* askSelection_;
     QLabel* status_;
-    QStringList presetTemplates_;  // per preset: the text, its placeholder selected for typing
+    QProgressBar* busy_;
+    QStringList presetTemplates_;
+    static constexpr int kRenderIntervalMs = 50;
+    QTimer* renderTimer_;  // coalesces the transcript redraws of a streaming answer  // per preset: the text, its placeholder selected for typing
 };
 
 }  // namespace inst3d

@@ -1,12 +1,17 @@
 #include "ui/chat_session.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <unordered_set>
 
 #include <QMetaObject>
 
+#include <nlohmann/json.hpp>
+
 #include "core/common/error.h"
+#include "core/data/answer_parser.h"
+#include "models/weights/torch_runtime.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
 
@@ -86,7 +91,79 @@ GroundedAnswer groundAnswer(const SceneFeatures& features, ChatReply reply) {
     return out;
 }
 
-ChatSession::ChatSession(QObject* parent) : QObject(parent), state_(std::make_shared<Worker>()) {
+namespace {
+
+nlohmann::json boxJson(const AABB& box) {
+    const Vec3 c = box.center(), s = box.size();
+    return {{"center", {c.x, c.y, c.z}}, {"size", {s.x, s.y, s.z}}};
+}
+
+std::string boxText(const AABB& box) {
+    const Vec3 c = box.center(), s = box.size();
+    char text[160];
+    std::snprintf(text, sizeof text, "centre (%.2f, %.2f, %.2f) m, size %.2f x %.2f x %.2f m", c.x, c.y, c.z, s.x, s.y, s.z);
+    return text;
+}
+
+std::string identifierText(int id) {
+    char text[16];
+    std::snprintf(text, sizeof text, "<OBJ%03d>", id);
+    return text;
+}
+
+}  // namespace
+
+nlohmann::json answerJson(const std::string& question, const GroundedAnswer& a) {
+    nlohmann::json objects = nlohmann::json::array();
+    for (size_t i = 0; i < a.objects.size(); ++i)
+        objects.push_back({{"id", a.objects[i].identifier}, {"label", a.labels[i]}, {"box", boxJson(a.objects[i].box)}});
+    return {{"question", question}, {"answer", a.reply.text}, {"object_ids", a.reply.objectIds},
+            {"unknown_ids", a.reply.unknownIds}, {"objects", objects}};
+}
+
+GroundedAnswer ChatSession::groundTurn(const ChatTurn& t) const {
+    ChatReply reply;
+    reply.text = t.answer.toStdString();
+    reply.objectIds = t.objectIds;
+    reply.unknownIds = t.unknownIds;
+    reply.cancelled = t.cancelled;
+    if (!features_) {
+        GroundedAnswer a;
+        a.reply = reply;
+        return a;
+    }
+    return groundAnswer(*features_, reply);
+}
+
+nlohmann::json conversationJson(const ChatSession& session, const std::string& sceneId, const std::string& camera) {
+    nlohmann::json turns = nlohmann::json::array();
+    for (const ChatTurn& t : session.turns()) {
+        nlohmann::json j = answerJson(t.question.toStdString(), session.groundTurn(t));
+        j["cancelled"] = t.cancelled;
+        turns.push_back(j);
+    }
+    return {{"scene", sceneId}, {"model", session.modelPath().toStdString()}, {"features", session.featuresPath().toStdString()},
+            {"camera", camera}, {"turns", turns}};
+}
+
+std::string conversationMarkdown(const ChatSession& session, const std::string& sceneId, const std::string& camera) {
+    std::string md = "# Chat about " + sceneId + "\n\nModel: `" + session.modelPath().toStdString() + "`  \nFeatures: `" +
+                     session.featuresPath().toStdString() + "`  \nCamera: `" + camera + "`\n";
+    int n = 0;
+    for (const ChatTurn& t : session.turns()) {
+        const GroundedAnswer a = session.groundTurn(t);
+        md += "\n## " + std::to_string(++n) + ". " + t.question.toStdString() + "\n\n" + t.answer.toStdString() +
+              (t.cancelled ? " *(stopped)*" : "") + "\n";
+        for (size_t i = 0; i < a.objects.size(); ++i)
+            md += "\n- `" + identifierText(a.objects[i].identifier) + "` " + (a.labels[i].empty() ? "(no label)" : a.labels[i]) + ": " +
+                  boxText(a.objects[i].box);
+        if (!a.objects.empty()) md += "\n";
+    }
+    return md;
+}
+
+ChatSession::ChatSession(QObject* parent)
+    : QObject(parent), state_(std::make_shared<Worker>()), threads_(std::max(1, cpusAvailableToProcess() - 1)) {
     worker_.setMaxThreadCount(1);
     worker_.setExpiryTimeout(-1);  // the thread (and the OpenMP pool it started) lives as long as the session
 }
@@ -168,6 +245,14 @@ void ChatSession::applyScene(const SceneState& scene) {
     if (!objects_.empty()) Q_EMIT sceneReady();
 }
 
+std::vector<int> ChatSession::objectsNamedSoFar(int turnIndex) const {
+    std::vector<int> out;
+    if (turnIndex < 0 || turnIndex >= turns_.size()) return out;
+    for (int id : parseObjectIds(turns_[turnIndex].answer.toStdString()))
+        if (showsObject(id) && std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
+    return out;
+}
+
 bool ChatSession::showsObject(int identifier) const {
     return std::any_of(objects_.begin(), objects_.end(), [identifier](const ChatObject& o) { return o.id == identifier; });
 }
@@ -190,10 +275,11 @@ void ChatSession::ask(const QString& question) {
     Q_EMIT askingChanged(true);
     const std::string q = turn.question.toStdString();
     const GenerationConfig gen = generation_;
-    run([this, state = state_, q, gen, cancel = cancel_, index, conversation] {
+    run([this, state = state_, q, gen, cancel = cancel_, index, conversation, threads = threads_] {
         ChatReply reply;
         QString error;
         try {
+            setThreads(threads);  // this worker thread's OpenMP team: leaves the render thread its core
             auto onText = [this, index, conversation](const std::string& piece) {
                 post([this, index, conversation, p = QString::fromStdString(piece)] {
                     if (conversation != conversation_ || index >= turns_.size() || turns_[index].finished) return;

@@ -4,6 +4,7 @@
 // stream back piece by piece and stop() ends one at the next token. Widgets observe the signals and read
 // the turns; grounding() turns an answer's <OBJ###> into the cache's proposal geometry for the 3D view.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <memory>
@@ -13,6 +14,8 @@
 #include <QObject>
 #include <QString>
 #include <QThreadPool>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "core/features/feature_cache.h"
 #include "render/scene_colors.h"
@@ -55,6 +58,16 @@ GroundedAnswer groundAnswer(const SceneFeatures& features, ChatReply reply);
 GroundedAnswer askOnce(const std::string& checkpointDir, const std::string& featureCache, size_t meshVertices,
                        const std::string& question, int maxNewTokens, const TextStream& onText = {});
 
+// One answer as JSON: question, answer, object_ids, unknown_ids, objects [{id, label, box {center, size}}]
+// (the aligned frame, metres). What `inst3d view --ask --json` writes and each turn of an exported chat.
+nlohmann::json answerJson(const std::string& question, const GroundedAnswer& answer);
+
+class ChatSession;
+// The conversation for File > Export Conversation: JSON {scene, model, features, camera, turns: [answerJson
+// + cancelled]} and the same as Markdown, one section per turn with its objects and boxes.
+nlohmann::json conversationJson(const ChatSession& session, const std::string& sceneId, const std::string& camera);
+std::string conversationMarkdown(const ChatSession& session, const std::string& sceneId, const std::string& camera);
+
 class ChatSession : public QObject {
     Q_OBJECT
 
@@ -78,6 +91,12 @@ public:
     bool showsObject(int identifier) const;     // the model sees this identifier (valid objects only)
     QString objectLabel(int identifier) const;  // "chair", or "" when the identifier is not shown
 
+    // LibTorch threads the answers are generated with: by default every CPU but one, so that the 3D view
+    // keeps a core to render on while an answer streams (generation yields to the render thread).
+    void setThreads(int threads) { threads_ = std::max(1, threads); }
+    int threads() const { return threads_; }
+    // The scene's objects the streamed text names so far (complete <OBJ###> only), in order.
+    std::vector<int> objectsNamedSoFar(int turnIndex) const;
     // How answers are decoded: chatGeneration(64) (greedy, streamed) unless set.
     void setGeneration(const GenerationConfig& gen) { generation_ = gen; }
     const GenerationConfig& generation() const { return generation_; }
@@ -88,6 +107,7 @@ public:
     void stop();                                  // the answer ends at the next token; its turn is kept
     void clear();                                 // forgets the turns (an answer in flight is stopped)
     const QList<ChatTurn>& turns() const { return turns_; }
+    GroundedAnswer groundTurn(const ChatTurn& turn) const;  // the turn's objects in this scene's cache
 
 Q_SIGNALS:
     void modelChanged();
@@ -121,6 +141,7 @@ private:
     int pending_ = 0;
     bool asking_ = false;
     GenerationConfig generation_ = chatGeneration(64);
+    int threads_;
     int conversation_ = 0;  // bumped by clear(): pieces of an older conversation are dropped
     // The answer in flight's own flag: a new one per question, so a new question never revives an old answer.
     std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);

@@ -26,6 +26,8 @@
 #include <QProgressBar>
 #include <QStatusBar>
 
+#include <nlohmann/json.hpp>
+
 #include "core/common/error.h"
 #include "core/config/config.h"
 #include "core/common/file_util.h"
@@ -147,6 +149,8 @@ void MainWindow::buildMenus() {
     connect(restore, &QAction::toggled, this, [this](bool on) { settings_->setRestoreLastScene(on); });
     file->addAction(tr("Open &Model..."), QKeySequence(tr("Ctrl+M")), this, &MainWindow::openModelDialog)
         ->setToolTip(tr("An inst3d checkpoint folder (inst3d train's RUN/checkpoint) for the chat panel"));
+    file->addAction(tr("&Export Conversation..."), QKeySequence(tr("Ctrl+E")), this, &MainWindow::exportConversationDialog)
+        ->setToolTip(tr("The chat as Markdown and JSON (questions, answers, objects with boxes, camera) and the view as PNG"));
     file->addSeparator();
     file->addAction(tr("Save &Screenshot..."), QKeySequence::Save, this, &MainWindow::saveScreenshotDialog);
     file->addSeparator();
@@ -175,6 +179,9 @@ void MainWindow::buildMenus() {
     viewMenu->addSeparator();
     viewMenu->addAction(tr("&Reset Camera"), QKeySequence(tr("R")), view_, &SceneView::resetCamera);
     viewMenu->addAction(tr("&Fly to Selection"), QKeySequence(tr("F")), view_, &SceneView::focusSelection);
+    viewMenu->addAction(tr("&Previous Viewpoint"), QKeySequence(tr("Alt+Left")), this, [this] {
+        if (!view_->previousViewpoint()) statusBar()->showMessage(tr("No earlier viewpoint: selections and answers fly the camera and remember it"), 5000);
+    });
     QMenu* standard = viewMenu->addMenu(tr("Standard &Views"));
     standard->addAction(tr("&Top"), QKeySequence(tr("1")), this, [this] { view_->setStandardView(SceneRenderer::StandardView::Top); });
     standard->addAction(tr("&Front"), QKeySequence(tr("2")), this, [this] { view_->setStandardView(SceneRenderer::StandardView::Front); });
@@ -308,6 +315,28 @@ void MainWindow::openModel(const QString& checkpointDir) {
 void MainWindow::openModelDialog() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Inst3D Checkpoint Folder"), QDir::currentPath());
     if (!dir.isEmpty()) openModel(dir);
+}
+
+bool MainWindow::exportConversation(const QString& basePath) {
+    auto scene = document_->scene();
+    const std::string base = basePath.toStdString(), sceneId = scene ? scene->id : "", camera = view_->cameraText().toStdString();
+    try {
+        writeFileAtomic(base + ".md", conversationMarkdown(*chatSession_, sceneId, camera));
+        writeFileAtomic(base + ".json", conversationJson(*chatSession_, sceneId, camera).dump(2) + "\n");
+    } catch (const std::exception& e) {
+        statusBar()->showMessage(QString::fromStdString(e.what()), 15000);
+        return false;
+    }
+    if (!saveScreenshot(basePath + ".png")) return false;
+    statusBar()->showMessage(tr("Exported %1.md, .json and .png").arg(QDir::toNativeSeparators(basePath)), 8000);
+    return true;
+}
+
+void MainWindow::exportConversationDialog() {
+    QString path = QFileDialog::getSaveFileName(this, tr("Export Conversation"), QDir::current().filePath("chat.md"), tr("Markdown (*.md)"));
+    if (path.isEmpty()) return;
+    if (path.endsWith(".md")) path.chop(3);
+    exportConversation(path);
 }
 
 void MainWindow::findSceneFeatures() {

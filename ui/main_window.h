@@ -47,6 +47,8 @@ public:
     ChatPanel* chatPanel() const { return chatPanel_; }
     // Loads an inst3d checkpoint folder into the chat panel (on its worker; progress in the panel).
     void openModel(const QString& checkpointDir);
+    // The conversation as BASE.md and BASE.json and the 3D view as BASE.png; false (status message) on failure.
+    bool exportConversation(const QString& basePath);
     QSlider* scoreSlider() const { return scoreSlider_; }     // Proposals: minimum score, in percent
     QListWidget* legend() const { return legend_; }           // Semantic: the classes shown and their colors
     // false turns load errors into a status-bar message instead of a modal box (tests, scripted runs).
@@ -72,6 +74,7 @@ private:
     void buildDocks();
     void buildChatDock();
     void openModelDialog();
+    void exportConversationDialog();
     void findSceneFeatures();  // the open scene's feature cache for the chat, or a hint how to make one
     void buildHelpMenu();
     void buildDisplayToolBar();

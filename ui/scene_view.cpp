@@ -1,6 +1,8 @@
 #include "ui/scene_view.h"
 
+#include <QElapsedTimer>
 #include <QMouseEvent>
+#include <QTimer>
 
 #include <vtkCommand.h>
 #include <vtkCamera.h>
@@ -35,6 +37,8 @@ SceneView::SceneView(SceneDocument* document, QWidget* parent) : VtkView(parent)
     connect(document_, &SceneDocument::activeViewChanged, this, &SceneView::onActiveViewChanged);
     connect(document_, &SceneDocument::groundedObjectsChanged, this, &SceneView::onGroundedObjectsChanged);
     connect(this, &VtkView::frameRendered, this, &SceneView::adaptLod);
+    flightTimer_ = new QTimer(this);
+    connect(flightTimer_, &QTimer::timeout, this, &SceneView::flightStep);
     interactorStyle()->AddObserver(vtkCommand::StartInteractionEvent, this, &SceneView::onInteraction);
     interactorStyle()->AddObserver(vtkCommand::EndInteractionEvent, this, &SceneView::onInteraction);
     // Start from whatever the document already holds.
@@ -68,11 +72,13 @@ void SceneView::adaptLod() {
 }
 
 void SceneView::resetCamera() {
+    flight_.reset();
     renderer_.resetCamera();
     update();
 }
 
 void SceneView::setStandardView(SceneRenderer::StandardView view) {
+    flight_.reset();
     renderer_.setStandardView(view);
     update();
 }
@@ -82,17 +88,77 @@ QString SceneView::cameraText() const {
 }
 
 void SceneView::setCameraText(const std::string& text) {
+    flight_.reset();
     applyCameraText(text, renderer_.renderer()->GetActiveCamera());
     renderer_.renderer()->ResetCameraClippingRange();
     update();
 }
 
 void SceneView::focusSelection() {
-    if (renderer_.focusInstance(document_->selectedInstance())) update();
+    auto scene = document_->scene();
+    const Instance* inst = scene ? scene->findInstance(document_->selectedInstance()) : nullptr;
+    if (inst && !inst->vertices.empty()) flyTo({scene->alignedBox(*inst)});
+}
+
+// A flight interpolates eye and focal point from where the camera was to where frameBoxes puts it.
+struct SceneView::Flight {
+    double from[2][3], to[2][3];  // position, focal point
+    QElapsedTimer clock;
+};
+
+bool SceneView::flyTo(const std::vector<AABB>& boxes) {
+    vtkCamera* cam = renderer_.renderer()->GetActiveCamera();
+    const std::string before = cameraToText(cam);
+    auto f = std::make_shared<Flight>();
+    cam->GetPosition(f->from[0]);
+    cam->GetFocalPoint(f->from[1]);
+    if (!renderer_.frameBoxes(boxes)) return false;
+    cam->GetPosition(f->to[0]);
+    cam->GetFocalPoint(f->to[1]);
+    viewpoints_.push_back(before);
+    if (viewpoints_.size() > size_t(kMaxViewpoints)) viewpoints_.erase(viewpoints_.begin());
+    cam->SetPosition(f->from[0]);
+    cam->SetFocalPoint(f->from[1]);
+    flight_ = f;
+    f->clock.start();
+    flightTimer_->start(kFlightFrameMs);
+    flightStep();
+    return true;
+}
+
+void SceneView::flightStep() {
+    if (!flight_) {
+        flightTimer_->stop();
+        return;
+    }
+    const double t = std::min(1.0, flight_->clock.elapsed() / double(kFlightMs));
+    const double s = t * t * (3 - 2 * t);  // smoothstep: eases in and out
+    vtkCamera* cam = renderer_.renderer()->GetActiveCamera();
+    double p[2][3];
+    for (int k = 0; k < 2; ++k)
+        for (int c = 0; c < 3; ++c) p[k][c] = flight_->from[k][c] + s * (flight_->to[k][c] - flight_->from[k][c]);
+    cam->SetPosition(p[0]);
+    cam->SetFocalPoint(p[1]);
+    cam->SetViewUp(0, 0, 1);
+    renderer_.renderer()->ResetCameraClippingRange();
+    if (t >= 1) flight_.reset();  // the timer stops at its next tick
+    update();
+}
+
+bool SceneView::isFlying() const { return flight_ != nullptr; }
+
+bool SceneView::previousViewpoint() {
+    if (viewpoints_.empty()) return false;
+    flight_.reset();
+    setCameraText(viewpoints_.back());
+    viewpoints_.pop_back();
+    return true;
 }
 
 void SceneView::onSceneChanged() {
     auto scene = document_->scene();
+    flight_.reset();
+    viewpoints_.clear();  // the old scene's cameras
     renderer_.setScene(scene);
     renderer_.setHiddenInstances(document_->hiddenInstances());
     vertexInstance_ = scene ? vertexInstanceIds(*scene) : std::vector<int>();
@@ -111,7 +177,7 @@ void SceneView::onPointSizeChanged() {
 
 void SceneView::onSelectedInstanceChanged(int id) {
     renderer_.setHighlightedInstance(id);
-    renderer_.focusInstance(id);  // "fly to": frame the selection from the current direction
+    focusSelection();  // "fly to": frame the selection from the room's side
     update();
 }
 
@@ -120,7 +186,7 @@ void SceneView::onGroundedObjectsChanged() {
     renderer_.setGroundedObjects(objects);
     std::vector<AABB> boxes;
     for (const GroundedObject& o : objects) boxes.push_back(o.box);
-    renderer_.frameBoxes(boxes);  // nothing when the list is empty: the camera stays
+    if (!boxes.empty()) flyTo(boxes);  // an empty list only clears: the camera stays
     update();
 }
 
@@ -146,6 +212,7 @@ int SceneView::instanceAt(const QPoint& pos) {
 void SceneView::mousePressEvent(QMouseEvent* event) {
     pressed_ = event->button() == Qt::LeftButton;
     pressPos_ = event->position().toPoint();
+    flight_.reset();  // the user takes the camera
     VtkView::mousePressEvent(event);
 }
 

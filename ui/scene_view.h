@@ -3,6 +3,7 @@
 // without dragging) picks the instance under the cursor and selects it in the document.
 // Presentation only: what the colors mean lives in render/, picking geometry in core/geometry.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "render/scene_renderer.h"
 #include "ui/vtk_view.h"
 
+class QTimer;
 class vtkObject;
 
 namespace inst3d {
@@ -44,6 +46,16 @@ public:
     // Instance::id under widget position `pos` (logical pixels), -1 for none.
     int instanceAt(const QPoint& pos);
 
+    // Flies the camera to frame `boxes` (SceneRenderer::frameBoxes) over kFlightMs, and remembers where it
+    // was: previousViewpoint() goes back, one flight at a time. Selecting an object and grounding an
+    // answer fly this way. False (no move) without a scene or boxes.
+    static constexpr int kFlightMs = 300;
+    static constexpr int kMaxViewpoints = 50;
+    bool flyTo(const std::vector<AABB>& boxes);
+    bool isFlying() const;
+    bool previousViewpoint();  // false when there is none
+    int viewpointHistorySize() const { return int(viewpoints_.size()); }
+
 protected:
     void mousePressEvent(QMouseEvent* event) override;
     void mouseReleaseEvent(QMouseEvent* event) override;
@@ -59,8 +71,15 @@ private:
     void onInteraction(vtkObject*, unsigned long event, void*);
     void adaptLod();
 
+    void flightStep();
+
     SceneDocument* document_;
     SceneRenderer renderer_;
+    std::vector<std::string> viewpoints_;  // camera_text.h lines before each flight, oldest first
+    struct Flight;
+    std::shared_ptr<Flight> flight_;       // the flight under way, null at rest
+    static constexpr int kFlightFrameMs = 16;
+    QTimer* flightTimer_ = nullptr;
     std::vector<int> vertexInstance_;  // Instance::id per vertex, for picking
     QPoint pressPos_;
     bool pressed_ = false;

@@ -10,6 +10,7 @@
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QStatusBar>
+#include <QTimer>
 
 #include <vtkCamera.h>
 #include <vtkNew.h>
@@ -165,18 +166,11 @@ GroundedAnswer askHeadless(const ViewRequest& r, const Scene& scene) {
     return a;
 }
 
-nlohmann::json boxJson(const AABB& box) {
-    const Vec3 c = box.center(), s = box.size();
-    return {{"center", {c.x, c.y, c.z}}, {"size", {s.x, s.y, s.z}}};
-}
-
 void writeAnswerJson(const ViewRequest& r, const Scene& scene, const std::string& model, const GroundedAnswer& a,
                      const std::string& camera) {
-    nlohmann::json objects = nlohmann::json::array();
-    for (size_t i = 0; i < a.objects.size(); ++i)
-        objects.push_back({{"id", a.objects[i].identifier}, {"label", a.labels[i]}, {"box", boxJson(a.objects[i].box)}});
-    nlohmann::json j = {{"scene", scene.id}, {"question", r.ask}, {"answer", a.reply.text}, {"object_ids", a.reply.objectIds},
-                        {"unknown_ids", a.reply.unknownIds}, {"objects", objects}, {"model", model}};
+    nlohmann::json j = answerJson(r.ask, a);
+    j["scene"] = scene.id;
+    j["model"] = model;
     if (!camera.empty()) j["camera"] = camera;
     if (!r.screenshot.empty()) j["screenshot"] = r.screenshot;
     writeFileAtomic(r.json, j.dump(2) + "\n");
@@ -226,6 +220,8 @@ int takeScreenshot(const ViewRequest& r, const DisplayStatus& display) {
     return 0;
 }
 
+constexpr int kSettleMs = 50;
+
 // --ask in the window: the question goes through the chat panel once the model has the scene's objects.
 void askInWindow(MainWindow& window, const ViewRequest& r) {
     const QString question = QString::fromStdString(r.ask);
@@ -235,16 +231,14 @@ void askInWindow(MainWindow& window, const ViewRequest& r) {
     }, Qt::SingleShotConnection);
     if (r.json.empty()) return;
     QObject::connect(window.chatSession(), &ChatSession::turnFinished, &window, [&window, r](int index) {
-        ChatSession* chat = window.chatSession();
-        const ChatTurn& t = chat->turns()[index];
-        ChatReply reply;
-        reply.text = t.answer.toStdString();
-        reply.objectIds = t.objectIds;
-        reply.unknownIds = t.unknownIds;
-        auto scene = window.document()->scene();
-        if (chat->features() && scene)
-            writeAnswerJson(r, *scene, chat->modelPath().toStdString(), groundAnswer(*chat->features(), reply),
-                            window.sceneView()->cameraText().toStdString());
+        // Once the camera has flown to the answer, so the JSON has the camera the window shows.
+        QTimer::singleShot(SceneView::kFlightMs + kSettleMs, &window, [&window, r, index] {
+            ChatSession* chat = window.chatSession();
+            auto scene = window.document()->scene();
+            if (scene && index < chat->turns().size())
+                writeAnswerJson(r, *scene, chat->modelPath().toStdString(), chat->groundTurn(chat->turns()[index]),
+                                window.sceneView()->cameraText().toStdString());
+        });
     }, Qt::SingleShotConnection);
 }
 

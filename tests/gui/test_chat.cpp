@@ -152,6 +152,7 @@ private Q_SLOTS:
         QTRY_VERIFY(panel()->transcript()->toHtml().contains(QString("obj:%1").arg(turn.objectIds[0])));  // the chip
 
         SceneView* view = window_->sceneView();
+        QTRY_VERIFY(!view->isFlying());  // the camera flies to the answer in SceneView::kFlightMs
         const QImage shot = view->grabFramebuffer();
         const QRectF box = projectedBox(view, grounded[0].box);
         const GreenCount green = countGreen(shot, box);
@@ -162,6 +163,11 @@ private Q_SLOTS:
         const QPointF middle(shot.width() / 2.0, shot.height() / 2.0);
         QVERIFY2(std::abs(box.center().x() - middle.x()) < shot.width() / 6.0 && std::abs(box.center().y() - middle.y()) < shot.height() / 6.0,
                  "the camera does not frame the object");
+        // The flight is remembered: Previous Viewpoint goes back to where the camera was.
+        const QString framed = view->cameraText();
+        QVERIFY(view->viewpointHistorySize() >= 1);
+        QVERIFY(view->previousViewpoint());
+        QVERIFY(view->cameraText() != framed);
     }
 
     // A click on an object's pixels selects it; "Ask about selection" fills the describe preset with that
@@ -230,6 +236,22 @@ private Q_SLOTS:
         const ChatTurn& next = askAndWait(QString::fromStdString(groundingQuestion()));
         QVERIFY(next.finished && !next.cancelled);
         QCOMPARE(session()->turns()[stopped].answer, kept);
+    }
+
+    // File > Export Conversation: Markdown, JSON with every turn's objects and boxes, and the view's PNG.
+    void exportsTheConversation() {
+        const QString base = QString::fromStdString(path("chat"));
+        QVERIFY(window_->exportConversation(base));
+        const nlohmann::json j = nlohmann::json::parse(readTextFile((base + ".json").toStdString()));
+        QCOMPARE(int(j["turns"].size()), int(session()->turns().size()));
+        QCOMPARE(j["scene"].get<std::string>(), std::string("scene0000_00"));
+        QVERIFY(!j["camera"].get<std::string>().empty());
+        const nlohmann::json& first = j["turns"][0];
+        QCOMPARE(first["object_ids"].size(), first["objects"].size());
+        QVERIFY(first["objects"][0]["box"]["size"].size() == 3);
+        const std::string md = readTextFile((base + ".md").toStdString());
+        QVERIFY2(md.find("## 1. " + groundingQuestion()) != std::string::npos && md.find("<OBJ") != std::string::npos, md.c_str());
+        QVERIFY(!QImage(base + ".png").isNull());
     }
 
     // Clear forgets the conversation and the highlight.

@@ -225,6 +225,17 @@ private Q_SLOTS:
         QVERIFY(std::abs(curriculum[0] - plain[0]) > 1e-4);
         QCOMPARE(test::runInst3d(trainArgs(path("bad-labels"), {"optim.label_fade_steps=-1"}), &out, &err), 2);
         QVERIFY2(err.find("optim.label_token_steps and optim.label_fade_steps must be >= 0") != std::string::npos, err.c_str());
+        // optim.label_align_weight: the first step's answer loss is the curriculum's (the term is reported
+        // apart), but its gradient moved the feature path, so the answer losses after the fade differ.
+        const std::string aligned = path("labels-aligned");
+        QVERIFY2(test::runInst3d(trainArgs(aligned, {"optim.epochs=2", "optim.label_token_steps=20", "optim.label_fade_steps=20",
+                                                     "optim.label_align_weight=1"}), &out, &err) == 0, err.c_str());
+        const std::vector<double> withAlign = trainLosses(aligned + "/loss.jsonl");
+        QCOMPARE(withAlign.size(), curriculum.size());
+        QCOMPARE(withAlign[0], curriculum[0]);
+        QVERIFY(std::abs(withAlign.back() - curriculum.back()) > 1e-5);
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-align"), {"optim.label_align_weight=-1"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.label_align_weight must be >= 0") != std::string::npos, err.c_str());
     }
 
     // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast
