@@ -46,6 +46,7 @@ std::vector<InstructionSample> taskSamples(const std::string& task, const DataOp
     so.trainIouThreshold = o.trainIouThreshold;
     so.maxObjNum = o.maxObjects;
     so.seed = o.seed;
+    so.namedGrounding = o.namedGrounding;
     const std::string s = o.split;
     if (task == "scanrefer") return scanReferSamples(readScanRefer(datasetPath(o, "ScanRefer/ScanRefer_filtered_" + s + ".json")), proposals, gt, t, so);
     if (task == "multi3dref") return multi3dReferSamples(readMulti3DRefer(datasetPath(o, "Multi3DRefer/multi3drefer_" + s + ".json")), proposals, gt, t, so);

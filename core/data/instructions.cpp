@@ -95,6 +95,12 @@ PromptTemplates PromptTemplates::loadDefault() { return load(joinPath(resourceDi
 
 std::string groundingAnswer(int id) { return objectToken(id) + "."; }
 
+std::string namedGroundingAnswer(int id, const std::string& objectName) {
+    std::string name = objectName;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    return name.empty() ? groundingAnswer(id) : name + " " + groundingAnswer(id);
+}
+
 std::string multi3dReferAnswer(std::vector<int> ids) {
     std::sort(ids.begin(), ids.end());
     if (ids.empty()) return "No.";
@@ -159,9 +165,9 @@ std::vector<InstructionSample> scanReferSamples(const std::vector<ScanReferEntry
         if (o.train) {
             if (m.id < 0 || m.iou < o.trainIouThreshold) continue;
             s.objId = m.id;
-            s.caption = groundingAnswer(m.id);
+            s.caption = o.namedGrounding ? namedGroundingAnswer(m.id, e.objectName) : groundingAnswer(m.id);
         } else {
-            s.refCaptions = {groundingAnswer(m.id)};
+            s.refCaptions = {o.namedGrounding ? namedGroundingAnswer(m.id, e.objectName) : groundingAnswer(m.id)};
         }
         out.push_back(std::move(s));
     }

@@ -369,6 +369,21 @@ void TestDatasets::instructionSamplesAndJson() {
         QCOMPARE(s.refCaptions, std::vector<std::string>{groundingAnswer(n - 1 - s.objId)});
         QVERIFY(contains(s.prompt, "\"this is a"));
     }
+    // namedGrounding: the same samples with the target's name (underscores as spaces) before the identifier.
+    QCOMPARE(namedGroundingAnswer(13, "coffee_table"), std::string("coffee table <OBJ013>."));
+    QCOMPARE(namedGroundingAnswer(13, ""), groundingAnswer(13));
+    SampleOptions named;
+    named.namedGrounding = true;
+    auto trainRefer = readScanRefer(worldPath("ScanRefer/ScanRefer_filtered_train.json"));
+    auto plainTrain = scanReferSamples(trainRefer, props, gtBoxes_, t, SampleOptions{});
+    auto namedTrain = scanReferSamples(trainRefer, props, gtBoxes_, t, named);
+    QCOMPARE(namedTrain.size(), plainTrain.size());
+    QVERIFY(!namedTrain.empty());
+    for (size_t i = 0; i < namedTrain.size(); ++i) {
+        QCOMPARE(namedTrain[i].prompt, plainTrain[i].prompt);
+        QVERIFY2(endsWith(*namedTrain[i].caption, " " + *plainTrain[i].caption) && namedTrain[i].caption->size() > plainTrain[i].caption->size() + 1,
+                 namedTrain[i].caption->c_str());
+    }
     // Multi3DRefer train answers name the proposals of the GT objects.
     auto m3d = readMulti3DRefer(worldPath("Multi3DRefer/multi3drefer_train.json"));
     auto m3dSamples = multi3dReferSamples(m3d, props, gtBoxes_, t, SampleOptions{});

@@ -39,6 +39,9 @@ DataOptions dataOptions(const Config& c, const std::string& split, const std::st
     o.trainIouThreshold = c.getDouble("data.train_iou_threshold");
     o.seed = uint64_t(c.getInt("seed"));
     o.limitScenes = c.getInt("data.limit_scenes");
+    const std::string answer = c.getString("data.grounding_answer");
+    if (answer != "id" && answer != "name_id") throw UsageError("data.grounding_answer must be id or name_id, got '" + answer + "'");
+    o.namedGrounding = answer == "name_id";
     return o;
 }
 
