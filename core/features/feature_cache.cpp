@@ -155,6 +155,9 @@ void readProposals(const Reader& r, const std::string& path, SceneFeatures& f) {
     const auto offsets = r.values<int64_t>("proposal_offsets", DType::I64, offsetShape);
     if (offsets.empty() || offsets.front() != 0) fail(path, "proposal_offsets must start with 0");
     const size_t n = offsets.size() - 1;
+    // All of them before any is used: one that rises past the last would index past proposal_vertices.
+    for (size_t k = 0; k < n; ++k)
+        if (offsets[k + 1] < offsets[k]) fail(path, "proposal_offsets decrease at " + std::to_string(k + 1));
     std::vector<int64_t> vertexShape{offsets.back()};
     const auto vertices = r.values<int32_t>("proposal_vertices", DType::I32, vertexShape);
     std::vector<int64_t> boxShape{int64_t(n), 6}, scoreShape{int64_t(n)};
@@ -162,9 +165,10 @@ void readProposals(const Reader& r, const std::string& path, SceneFeatures& f) {
     const auto scores = r.values<float>("scores", DType::F32, scoreShape);
     const json labels = r.metaArray("labels", n), sources = r.metaArray("sources", n), ids = r.metaArray("ids", n);
     for (size_t k = 0; k < n; ++k) {
-        if (offsets[k + 1] < offsets[k]) fail(path, "proposal_offsets decrease at " + std::to_string(k + 1));
         Instance p;
         try {
+            if (!ids[k].is_number_integer() || ids[k].get<int64_t>() != ids[k].get<int>())  // 4294967303 is not 7
+                throw std::out_of_range("id " + ids[k].dump() + " is not a 32-bit integer");
             p.id = ids[k].get<int>();
             p.label = labels[k].get<std::string>();
             p.source = instanceSourceFromString(sources[k].get<std::string>());

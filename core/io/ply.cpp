@@ -7,6 +7,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 
@@ -106,8 +107,10 @@ Header parseHeader(const uint8_t* data, size_t size, const std::string& path) {
             Element e;
             e.name = w[1];
             char* end = nullptr;
+            errno = 0;
             unsigned long long n = std::strtoull(w[2].c_str(), &end, 10);
-            if (*end != '\0') fail(path, "element '" + e.name + "' has a bad count '" + w[2] + "'");
+            if (*end != '\0' || w[2][0] == '-' || errno == ERANGE)
+                fail(path, "element '" + e.name + "' has a bad count '" + w[2] + "'");
             e.count = static_cast<size_t>(n);
             h.elements.push_back(e);
         } else if (w[0] == "property") {
@@ -349,6 +352,8 @@ const uint8_t* decodeBinaryElement(const uint8_t* p, const uint8_t* end, const E
 
 // --- ascii decoding -------------------------------------------------------------------------------
 
+constexpr double kMaxListValue = 9.0e15;  // exactly representable integers in a double; vertex ids are 32-bit
+
 struct AsciiCursor {
     const char* p;
     const char* end;
@@ -397,9 +402,16 @@ void decodeAscii(const uint8_t* body, const uint8_t* end, const Header& h, Outpu
                     continue;
                 }
                 double nd = c.next(e.name, i);
-                if (nd < 0 || nd > 256) fail(path, "element '" + e.name + "' record " + std::to_string(i) + " has a bad list size");
+                // Written so that NaN fails too: idx holds 256 entries.
+                if (!(nd >= 0 && nd <= 256) || nd != std::floor(nd))
+                    fail(path, "element '" + e.name + "' record " + std::to_string(i) + " has a bad list size");
                 size_t n = static_cast<size_t>(nd);
-                for (size_t k = 0; k < n; ++k) idx[k] = static_cast<int64_t>(c.next(e.name, i));
+                for (size_t k = 0; k < n; ++k) {
+                    const double v = c.next(e.name, i);  // NaN or 1e300 must not reach the integer cast
+                    if (!(v > -kMaxListValue && v < kMaxListValue))
+                        fail(path, "element '" + e.name + "' record " + std::to_string(i) + " has a list value out of range");
+                    idx[k] = static_cast<int64_t>(v);
+                }
                 if (static_cast<int>(pi) == indexProp) addPolygon(out.data->mesh.faces, idx, n, numVertices, i, path);
             }
             if (!isVertex) continue;
@@ -426,6 +438,32 @@ void checkFinite(const Mesh& m, const std::string& path) {
             fail(path, "vertex " + std::to_string(i / 3) + " has a NaN or infinite coordinate");
 }
 
+// The fewest bytes one record of `e` can take: binary, its scalars and list counts (empty lists); ascii,
+// one digit and one separator per value.
+size_t minRecordBytes(const Element& e, bool ascii) {
+    size_t bytes = 0;
+    for (const Property& p : e.properties) bytes += ascii ? 2 : typeSize(p.isList ? p.countType : p.type);
+    return bytes;
+}
+
+// Refuses element counts the body cannot hold before any array is sized from them: a header may claim
+// 2^60 vertices in a 1 kB file (the allocation, or count * 3 wrapping around, would follow otherwise).
+void checkCountsFit(const Header& h, size_t bodyBytes, const std::string& path) {
+    const bool ascii = h.format == "ascii";
+    size_t left = bodyBytes + (ascii ? 1 : 0);  // the last ascii value needs no separator
+    for (const Element& e : h.elements) {
+        const size_t each = minRecordBytes(e, ascii);
+        if (each == 0) {
+            if (e.count > 0 && e.name == "vertex") fail(path, "vertex element has no properties");
+            continue;
+        }
+        if (e.count > left / each)
+            fail(path, "truncated or a bad count: element '" + e.name + "' claims " + std::to_string(e.count) + " records but the file's " +
+                           std::to_string(bodyBytes) + "-byte body holds at most " + std::to_string(left / each));
+        left -= e.count * each;
+    }
+}
+
 }  // namespace
 
 PlyData readPly(const std::string& path) {
@@ -442,6 +480,7 @@ PlyData readPly(const std::string& path) {
     for (const auto& e : h.elements)
         if (e.name == "vertex") vertex = &e;
     if (!vertex) fail(path, "no vertex element");
+    checkCountsFit(h, static_cast<size_t>(end - p), path);
     for (const auto& e : h.elements)
         if (e.name == "face" && &e < vertex) fail(path, "face element before vertex element is not supported");
     if (h.format == "ascii") {

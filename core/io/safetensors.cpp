@@ -1,5 +1,6 @@
 #include "core/io/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,40 @@ int64_t TensorInfo::numel() const {
     return n;
 }
 
+namespace {
+
+// The bytes a tensor's shape and dtype need, refusing products that would overflow or exceed the data
+// section: a shape such as [3074457345618258603, 3] F32 wraps around to 4 bytes in 64-bit arithmetic.
+uint64_t byteSize(const TensorInfo& t, uint64_t dataSize, const std::string& path) {
+    uint64_t bytes = dtypeSize(t.dtype);
+    for (int64_t d : t.shape) {
+        if (d == 0) return 0;
+        if (bytes > dataSize / static_cast<uint64_t>(d))
+            fail(path, "tensor '" + t.name + "' has a shape larger than the " + std::to_string(dataSize) + "-byte data section");
+        bytes *= static_cast<uint64_t>(d);
+    }
+    return bytes;
+}
+
+// The format's rule, as the reference implementation enforces it: the tensors tile the data section,
+// in offset order, with no overlap and no unused byte.
+void checkTiling(const std::vector<TensorInfo>& tensors, uint64_t dataSize, const std::string& path) {
+    std::vector<const TensorInfo*> order;
+    for (const TensorInfo& t : tensors) order.push_back(&t);
+    std::sort(order.begin(), order.end(), [](const TensorInfo* a, const TensorInfo* b) {
+        return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+    });
+    uint64_t at = 0;
+    for (const TensorInfo* t : order) {
+        if (t->begin < at) fail(path, "tensor '" + t->name + "' overlaps another tensor's bytes at offset " + std::to_string(t->begin));
+        if (t->begin > at) fail(path, "bytes [" + std::to_string(at) + ", " + std::to_string(t->begin) + ") belong to no tensor");
+        at = t->end;
+    }
+    if (at != dataSize) fail(path, "bytes [" + std::to_string(at) + ", " + std::to_string(dataSize) + ") belong to no tensor");
+}
+
+}  // namespace
+
 SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(std::make_unique<MappedFile>(path)) {
     const size_t size = file_->size();
     if (size < 8) fail(path, "too small for a safetensors file (" + std::to_string(size) + " bytes)");
@@ -65,7 +100,11 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(s
         t.name = it.key();
         try {
             t.dtype = dtypeFromName(v.at("dtype").get<std::string>(), path, t.name);
-            t.shape = v.at("shape").get<std::vector<int64_t>>();
+            const nlohmann::json& shape = v.at("shape");
+            if (!shape.is_array()) fail(path, "tensor '" + t.name + "': shape is not a list");
+            for (const nlohmann::json& d : shape)  // get<int64_t> would turn 1.5 into 1 without a word
+                if (!d.is_number_integer()) fail(path, "tensor '" + t.name + "' has a non-integer dimension " + d.dump());
+            t.shape = shape.get<std::vector<int64_t>>();
             auto off = v.at("data_offsets").get<std::vector<uint64_t>>();
             if (off.size() != 2) fail(path, "tensor '" + t.name + "': data_offsets must have 2 entries");
             t.begin = off[0];
@@ -78,12 +117,14 @@ SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), file_(s
         if (t.end < t.begin || t.end > dataSize)
             fail(path, "tensor '" + t.name + "' data [" + std::to_string(t.begin) + ", " + std::to_string(t.end) +
                            ") lies outside the " + std::to_string(dataSize) + "-byte data section (truncated?)");
-        if (t.end - t.begin != static_cast<uint64_t>(t.numel()) * dtypeSize(t.dtype))
+        const uint64_t need = byteSize(t, dataSize, path);
+        if (t.end - t.begin != need)
             fail(path, "tensor '" + t.name + "' has " + std::to_string(t.end - t.begin) + " bytes but its shape and dtype need " +
-                           std::to_string(t.numel() * dtypeSize(t.dtype)));
+                           std::to_string(need));
         index_[t.name] = tensors_.size();
         tensors_.push_back(std::move(t));
     }
+    checkTiling(tensors_, dataSize, path);
 }
 
 SafetensorsFile::~SafetensorsFile() = default;

@@ -220,6 +220,22 @@ void TestFeatureCache::damagedFilesAreErrorsAndNotComplete() {
     const std::string tampered = path("tampered.safetensors");
     writeFileAtomic(tampered, text);
     QVERIFY_THROWS_EXCEPTION(Error, readSceneFeatures(tampered));
+    // An offset in the middle that rises past the last one (the last still matches the vertex count):
+    // refused before any proposal reads its vertices, which would run past proposal_vertices.
+    std::vector<uint8_t> rising = bytes;
+    const TensorInfo offsets = SafetensorsFile(good).get("proposal_offsets");
+    const size_t dataStart = 8 + [&] { uint64_t n; std::memcpy(&n, bytes.data(), 8); return size_t(n); }();
+    const int64_t far = 1000000;
+    std::memcpy(rising.data() + dataStart + offsets.begin + sizeof(int64_t), &far, sizeof far);
+    const std::string past = path("past.safetensors");
+    writeFileAtomic(past, rising.data(), rising.size());
+    try {
+        readSceneFeatures(past);
+        QFAIL("offsets past the vertex list were accepted");
+    } catch (const Error& e) {
+        QVERIFY2(std::string(e.what()).find("proposal_offsets decrease at 2") != std::string::npos &&
+                     std::string(e.what()).find("past.safetensors") != std::string::npos, e.what());
+    }
 }
 
 void TestFeatureCache::fingerprintFollowsContent() {

@@ -11,6 +11,7 @@
 #include "core/io/label_map.h"
 #include "core/io/obj_mesh.h"
 #include "core/io/ply.h"
+#include "core/io/safetensors.h"
 #include "core/io/scannet_json.h"
 #include "core/io/scene_loader.h"
 #include "core/io/scene_meta.h"
@@ -165,6 +166,66 @@ private slots:
         test::writeBytes(path("notply.ply"), "solid ascii stl\n");
         QVERIFY(errorOf([&] { readPly(path("notply.ply")); }).contains("not a PLY"));
         QVERIFY(errorOf([&] { readPly(path("missing.ply")); }).contains("missing.ply"));
+    }
+
+    // Headers that lie: counts the body cannot hold (or that wrap around when multiplied), list sizes
+    // that are NaN or fractional, indices too large for an integer. Each a clear error, never an
+    // allocation from the claim or an overrun of the 256-entry index buffer.
+    void plyHostileCountsAreRefused() {
+        const std::string tri = "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+                                "property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n"
+                                "0 0 0\n1 0 0\n0 1 0\n";
+        test::writeBytes(path("ok.ply"), tri + "3 0 1 2\n");
+        QCOMPARE(readPly(path("ok.ply")).mesh.numFaces(), size_t(1));
+        const std::vector<std::pair<std::string, std::string>> cases = {
+            {tri + "nan 0 1 2\n", "bad list size"},
+            {tri + "2.5 0 1 2\n", "bad list size"},
+            {tri + "3 0 1 1e300\n", "out of range"},
+            {tri + "3 0 1 nan\n", "out of range"},
+            {"ply\nformat ascii 1.0\nelement vertex 6148914691236517206\nproperty float x\nproperty float y\n"
+             "property float z\nend_header\n0 0 0\n", "claims 6148914691236517206 records"},
+            {"ply\nformat ascii 1.0\nelement vertex -3\nproperty float x\nproperty float y\nproperty float z\n"
+             "end_header\n0 0 0\n", "bad count '-3'"},
+            {"ply\nformat ascii 1.0\nelement vertex 99999999999999999999999\nproperty float x\nproperty float y\n"
+             "property float z\nend_header\n0 0 0\n", "bad count"},
+            {"ply\nformat binary_little_endian 1.0\nelement vertex 1\nproperty float x\nproperty float y\n"
+             "property float z\nelement face 4611686018427387904\nproperty list uchar int vertex_indices\n"
+             "end_header\n" + std::string(12, '\0') + "\x03", "claims 4611686018427387904 records"},
+        };
+        for (size_t k = 0; k < cases.size(); ++k) {
+            const std::string name = "hostile" + std::to_string(k) + ".ply";
+            test::writeBytes(path(name.c_str()), cases[k].first);
+            const QString e = errorOf([&] { readPly(path(name.c_str())); });
+            QVERIFY2(e.contains(name.c_str()) && e.contains(cases[k].second.c_str()), qPrintable(e));
+        }
+    }
+
+    // Safetensors headers a stranger's file may carry: a shape whose byte count wraps around in 64 bits,
+    // fractional dimensions, overlapping tensors, bytes that belong to no tensor.
+    void safetensorsHostileHeadersAreRefused() {
+        auto file = [&](const std::string& header, size_t dataBytes) {
+            const uint64_t n = header.size();
+            return std::string(reinterpret_cast<const char*>(&n), 8) + header + std::string(dataBytes, '\0');
+        };
+        auto entry = [](const char* name, const char* shape, int begin, int end) {
+            return std::string("\"") + name + "\":{\"dtype\":\"F32\",\"shape\":" + shape + ",\"data_offsets\":[" +
+                   std::to_string(begin) + "," + std::to_string(end) + "]}";
+        };
+        test::writeBytes(path("ok.safetensors"), file("{" + entry("a", "[2]", 0, 8) + "," + entry("b", "[1]", 8, 12) + "}", 12));
+        QCOMPARE(SafetensorsFile(path("ok.safetensors")).tensors().size(), size_t(2));
+        const std::vector<std::pair<std::string, std::string>> cases = {
+            {file("{" + entry("w", "[3074457345618258603,3]", 0, 4) + "}", 4), "larger than the 4-byte data section"},
+            {file("{" + entry("w", "[1.5,2]", 0, 12) + "}", 12), "non-integer dimension 1.5"},
+            {file("{" + entry("a", "[2]", 0, 8) + "," + entry("b", "[2]", 4, 12) + "}", 12), "tensor 'b' overlaps"},
+            {file("{" + entry("a", "[1]", 0, 4) + "}", 12), "bytes [4, 12) belong to no tensor"},
+            {file("{" + entry("a", "[1]", 8, 12) + "}", 12), "bytes [0, 8) belong to no tensor"},
+        };
+        for (size_t k = 0; k < cases.size(); ++k) {
+            const std::string name = "hostile" + std::to_string(k) + ".safetensors";
+            test::writeBytes(path(name.c_str()), cases[k].first);
+            const QString e = errorOf([&] { SafetensorsFile f(path(name.c_str())); });
+            QVERIFY2(e.contains(name.c_str()) && e.contains(cases[k].second.c_str()), qPrintable(e));
+        }
     }
 
     void segsAndAggregationRoundTrip() {

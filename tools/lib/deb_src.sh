@@ -28,8 +28,12 @@ ensure_deb_src() {
   if grep -rqsE '^(deb-src|Types:.*deb-src)' /etc/apt/sources.list /etc/apt/sources.list.d/; then return 0; fi
   local rel; rel="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
   local stanzas lines
-  stanzas="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | deb_src_stanzas "$rel")"
-  lines="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | deb_src_lines "$rel")"
+  # `cat` fails on a missing file (a machine with only deb822 sources has no sources.list): under the
+  # callers' `set -o pipefail` that would end setup without a word, so a missing file reads as empty.
+  # Each .sources file is followed by a blank line: a file whose last stanza has no trailing blank line
+  # would otherwise merge with the next file's first stanza.
+  stanzas="$(for f in /etc/apt/sources.list.d/*.sources; do if [ -f "$f" ]; then cat "$f"; echo; fi; done | deb_src_stanzas "$rel")"
+  lines="$({ cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null || true; } | deb_src_lines "$rel")"
   if [ -z "$stanzas" ] && [ -z "$lines" ]; then
     echo "no Debian '$rel' entry in /etc/apt/sources.list{,.d}: cannot add deb-src for apt-get source" >&2
     return 1
