@@ -43,13 +43,18 @@ std::vector<ConvertedTensor> describe(const NamedTensors& tensors) {
 }
 
 // Contiguous tensors are written straight from the mapped checkpoint; strided views are copied first.
-void writeTensors(const std::string& out, const NamedTensors& tensors) {
+void writeTensors(const std::string& path, const std::string& out, const NamedTensors& tensors) {
     std::vector<std::vector<uint8_t>> copies;
     std::vector<TensorToWrite> toWrite;
     copies.reserve(tensors.size());
     for (const auto& [name, t] : tensors) {
         const void* data = t.data();
         if (!t.isContiguous()) {
+            // A view can need more bytes than its storage only by reusing elements (a stride of 0, as
+            // expand() makes): a 4-byte storage would become gigabytes on disk. Checkpoints do not do this.
+            if (t.nbytes() > t.storageBytes)
+                fail(path, "tensor '" + name + "' is a view of " + std::to_string(t.nbytes()) + " bytes over a " +
+                               std::to_string(t.storageBytes) + "-byte storage (overlapping strides); refusing to expand it");
             copies.push_back(t.contiguousBytes());
             data = copies.back().data();
         }
@@ -135,7 +140,7 @@ std::vector<ConvertedTensor> convertTorchCheckpoint(const std::string& in, const
     TorchCheckpoint c(in);
     NamedTensors tensors = namedTensors(c, prefixStrip);
     if (tensors.empty()) fail(in, "holds no tensors");
-    writeTensors(out, tensors);
+    writeTensors(in, out, tensors);
     return describe(tensors);
 }
 
@@ -161,7 +166,7 @@ std::vector<ConvertedTensor> convertTorchIndex(const std::string& indexPath, con
             if (!present.count(name)) fail(indexPath, "tensor '" + name + "' is listed in " + shard + " but that shard lacks it");
         NamedTensors tensors = namedTensors(c, prefixStrip);
         const std::string outShard = safetensorsShardName(baseName(shard));
-        writeTensors(outDir.empty() ? outShard : joinPath(outDir, outShard), tensors);
+        writeTensors(c.path(), outDir.empty() ? outShard : joinPath(outDir, outShard), tensors);
         for (const auto& [name, t] : tensors) {
             if (weightMap.contains(name)) fail(indexPath, "tensor '" + name + "' appears in two shards");
             weightMap[name] = outShard;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string_view>
+#include <unordered_set>
 #include <nlohmann/json.hpp>
 
 #include "core/common/error.h"
@@ -144,17 +145,22 @@ const uint8_t* SafetensorsFile::data(const TensorInfo& t) const { return dataSta
 
 void writeSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                       const std::map<std::string, std::string>& metadata) {
-    nlohmann::ordered_json header;
-    if (!metadata.empty()) header["__metadata__"] = metadata;
+    // The header keeps the tensors' order (the Python converter's bytes, tested) but is assembled entry by
+    // entry: one ordered_json of every tensor made 65536 tensors take 24 s, its lookups being linear.
+    std::string h = "{";
+    if (!metadata.empty()) h += "\"__metadata__\":" + nlohmann::ordered_json(metadata).dump();
+    std::unordered_set<std::string> names;
     uint64_t offset = 0;
     for (const auto& t : tensors) {
+        if (!names.insert(t.name).second) fail(path, "two tensors are named '" + t.name + "'");
         int64_t numel = 1;
         for (int64_t d : t.shape) numel *= d;
         uint64_t bytes = static_cast<uint64_t>(numel) * dtypeSize(t.dtype);
-        header[t.name] = {{"dtype", dtypeName(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        const nlohmann::ordered_json entry = {{"dtype", dtypeName(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        h += (h.size() > 1 ? "," : "") + nlohmann::json(t.name).dump() + ":" + entry.dump();
         offset += bytes;
     }
-    std::string h = header.dump();
+    h += "}";
     while ((8 + h.size()) % 8) h.push_back(' ');
     writeFileAtomic(path, [&](std::FILE* f) {
         uint64_t n = h.size();

@@ -354,6 +354,21 @@ private Q_SLOTS:
         QCOMPARE(test::runInst3d({"--help"}, &out, &err), 0);
         QVERIFY(contains(out, "convert-weights"));
     }
+
+    // A 33 kB pickle of 16384 references to one tensor converts to 16384 tensors, each its own copy
+    // (time in docs/reliability.md: it was quadratic); a 4-byte storage viewed with stride 0 as 2^20
+    // elements is refused rather than expanded to 4 MiB (or, crafted, to terabytes).
+    void convertWeightsRefusesAmplification() {
+        std::string out, err;
+        QCOMPARE(test::runInst3d({"convert-weights", kData + "shared_refs.pt", tmp("refs.safetensors")}, &out, &err), 0);
+        const SafetensorsFile refs(tmp("refs.safetensors"));
+        QCOMPARE(refs.tensors().size(), size_t(16384));
+        QCOMPARE(refs.get("16383").shape, (std::vector<int64_t>{1}));
+        QCOMPARE(test::runInst3d({"convert-weights", kData + "expanded.pt", tmp("big.safetensors")}, &out, &err), 1);
+        QVERIFY2(contains(err, "expanded.pt") && contains(err, "tensor 'big' is a view of 4194304 bytes over a 4-byte storage"),
+                 err.c_str());
+        QVERIFY(!fileExists(tmp("big.safetensors")));
+    }
 };
 
 QTEST_GUILESS_MAIN(TorchPickleTest)

@@ -34,6 +34,36 @@ def fused_loss(model, keys, ids, tail, tail_labels, a):
     return model(inputs_embeds=inputs, labels=torch.cat([ignore, tail_labels], 1)).loss
 
 
+def query_tail(pairs, keys, ids, a):
+    """The object list followed by `queries` questions, each [sentence with the key] [template] [key if
+    --name-first] [identifier]; the identifiers are supervised, and with shared keys every object bearing the
+    queried key is a right answer (the label is one of them, the floor the mean ln of their count)."""
+    B, n = keys.shape
+    rows = torch.arange(B)
+    parts, answer_cols, width, floor = [pairs], [], pairs.shape[1], 0.0
+    template = (torch.arange(a.template) % 10)[None].expand(B, -1)
+    for _ in range(a.queries):
+        t = torch.randint(0, n, (B,))
+        key = keys[rows, t][:, None]
+        if a.sentence:
+            sentence = torch.randint(0, 10, (B, a.sentence))
+            sentence[rows, torch.randint(0, a.sentence, (B,))] = key[:, 0]
+            parts.append(sentence)
+        else:
+            parts.append(key)
+        parts.append(template)
+        if a.name_first:
+            parts.append(key)
+        parts.append(ids[rows, t][:, None])
+        width = sum(p.shape[1] for p in parts)
+        answer_cols.append(width - 1)
+        floor += (keys == key).sum(1).float().log().mean().item() / a.queries
+    inp = torch.cat(parts, 1)
+    labels = torch.full(inp.shape, -100)
+    labels[:, answer_cols] = inp[:, answer_cols]
+    return inp, labels, floor
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--objects", type=int, default=24)
@@ -50,13 +80,25 @@ def main():
     ap.add_argument("--prefix", type=int, default=0, help="--fused: a fixed prompt of this many tokens first")
     ap.add_argument("--copies", type=int, default=1, help="--fused: tokens per object, each with the identifier")
     ap.add_argument("--filler", type=int, default=0, help="--fused: random tokens between the objects and the query")
+    ap.add_argument("--sentence", type=int, default=0,
+                    help="each query key sits at a random place in a sentence of this many random words, as a "
+                         "referring expression's category word does")
+    ap.add_argument("--template", type=int, default=0,
+                    help="this many fixed words between each query (or sentence) and its answer, as the prompt template's")
+    ap.add_argument("--name-first", action="store_true",
+                    help="the answer repeats the key before the identifier (data.grounding_answer=name_id); "
+                         "only the identifier is supervised")
+    ap.add_argument("--categories", type=int, default=0,
+                    help="keys of a sequence drawn with replacement from this many (shared keys, as labels); "
+                         "0: distinct keys")
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", choices=["hf", "fan-in"], default="hf",
                     help="hf: every matrix N(0, 0.02); fan-in: linears uniform with std 1/sqrt(fan_in) (inst3d's random LLaMA)")
     a = ap.parse_args()
     torch.manual_seed(a.seed)
-    torch.set_num_threads(2)
-    key0, id0 = 10, 10 + a.keys
+    torch.set_num_threads(a.threads)
+    key0, id0 = 10, 10 + a.keys   # tokens 0-9: filler and template words
     cfg = LlamaConfig(vocab_size=id0 + a.identifiers, hidden_size=a.hidden, intermediate_size=256,
                       num_hidden_layers=a.layers, num_attention_heads=4, max_position_embeddings=1024)
     model = LlamaForCausalLM(cfg)
@@ -69,19 +111,18 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr)
     B, n = a.batch, a.objects
     print(f"chance ln({a.identifiers}) = {math.log(a.identifiers):.3f}, presence only ln({n}) = {math.log(n):.3f}")
+    if a.categories:
+        print(f"shared keys: the best possible loss is E[ln(objects sharing the query's key)], printed as 'floor'")
     for step in range(a.steps + 1):
         ids = torch.stack([torch.randperm(a.identifiers)[:n] for _ in range(B)]) + id0
-        keys = torch.stack([torch.randperm(a.keys)[:n] for _ in range(B)]) + key0
+        if a.categories:
+            keys = torch.randint(0, a.categories, (B, n)) + key0
+        else:
+            keys = torch.stack([torch.randperm(a.keys)[:n] for _ in range(B)]) + key0
         pairs = torch.stack([keys, ids] if a.key_first else [ids, keys], 2).reshape(B, -1)
-        rows = torch.arange(B)
-        parts, answer_cols = [pairs], []
-        for _ in range(a.queries):
-            t = torch.randint(0, n, (B,))
-            parts += [keys[rows, t][:, None], ids[rows, t][:, None]]
-            answer_cols.append(pairs.shape[1] + 2 * len(answer_cols) + 1)
-        inp = torch.cat(parts, 1)
-        labels = torch.full(inp.shape, -100)
-        labels[:, answer_cols] = inp[:, answer_cols]
+        inp, labels, floor = query_tail(pairs, keys, ids, a)
+        if a.categories and step % 250 == 0:
+            print("floor", round(floor, 3))
         if a.fused:
             loss = fused_loss(model, keys, ids, inp[:, pairs.shape[1]:], labels[:, pairs.shape[1]:], a)
         else:

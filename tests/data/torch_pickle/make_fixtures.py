@@ -162,6 +162,14 @@ def make_bad(src):
     torch.save({"only": torch.ones(2)}, path("legacy.pt"), _use_new_zipfile_serialization=False)
 
 
+def make_hostile():
+    """Files a stranger could send: 16384 references to one tensor (33 kB; each becomes a tensor, and the
+    converter once took quadratic time over them), and a 4-byte storage expanded to 2^20 elements (stride 0)."""
+    one = torch.zeros(1)
+    torch.save([one] * 16384, path("shared_refs.pt"))
+    torch.save({"big": one.expand(1 << 20)}, path("expanded.pt"))
+
+
 def read_safetensors(file):
     raw = open(file, "rb").read()
     n = struct.unpack("<Q", raw[:8])[0]
@@ -225,6 +233,7 @@ def main():
         json.dump(expected, f, indent=1)
         f.write("\n")
     make_bad(path("one_key.pt"))
+    make_hostile()
     make_tiny_llama()
 
 
