@@ -11,6 +11,7 @@
 #include "core/data/datasets.h"
 #include "core/data/proposal_matching.h"
 #include "core/features/feature_cache.h"
+#include "core/io/label_map.h"
 #include "core/io/scene_loader.h"
 
 namespace inst3d {
@@ -37,6 +38,21 @@ std::string datasetPath(const DataOptions& o, const std::string& rel) {
     return p;
 }
 
+// ScanRefer's entries, or its unique / multiple subset by ScanRefer's own rule (the labels tsv at the
+// data root maps names to its 18 classes).
+std::vector<ScanReferEntry> scanReferEntries(const DataOptions& o) {
+    std::vector<ScanReferEntry> entries = readScanRefer(datasetPath(o, "ScanRefer/ScanRefer_filtered_" + o.split + ".json"));
+    if (o.scanReferSubset == "all") return entries;
+    if (o.scanReferSubset != "unique" && o.scanReferSubset != "multiple")
+        fail("", "the ScanRefer subset must be all, unique or multiple, got '" + o.scanReferSubset + "'");
+    const UniqueMultipleLookup kind = scanReferUniqueMultiple(entries, LabelMap::read(datasetPath(o, "scannetv2-labels.combined.tsv")));
+    const int wanted = o.scanReferSubset == "unique" ? 0 : 1;
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const ScanReferEntry& e) { return kind.at(e.sceneId).at(e.objectId) != wanted; }),
+                  entries.end());
+    return entries;
+}
+
 // One task's samples, restricted to the loaded scenes.
 std::vector<InstructionSample> taskSamples(const std::string& task, const DataOptions& o, const SceneBoxes& proposals,
                                            const SceneBoxes& gt, const std::vector<std::string>& sceneIds) {
@@ -48,7 +64,7 @@ std::vector<InstructionSample> taskSamples(const std::string& task, const DataOp
     so.seed = o.seed;
     so.namedGrounding = o.namedGrounding;
     const std::string s = o.split;
-    if (task == "scanrefer") return scanReferSamples(readScanRefer(datasetPath(o, "ScanRefer/ScanRefer_filtered_" + s + ".json")), proposals, gt, t, so);
+    if (task == "scanrefer") return scanReferSamples(scanReferEntries(o), proposals, gt, t, so);
     if (task == "multi3dref") return multi3dReferSamples(readMulti3DRefer(datasetPath(o, "Multi3DRefer/multi3drefer_" + s + ".json")), proposals, gt, t, so);
     if (task == "scan2cap") return scan2CapSamples(readScan2CapCorpus(datasetPath(o, "Scan2Cap/scan2cap_" + s + "_corpus.json")), proposals, gt, t, so);
     if (task == "scanqa") return scanQaSamples(readScanQa(datasetPath(o, "ScanQA/ScanQA_v1.0_" + s + ".json")), t, so);

@@ -59,6 +59,7 @@ public:
                 (key[0] == 'c' ? b.center : b.size)[k] = a[k].get<double>();
             }
         }
+        if (const char* why = invalidBoxReason(b)) fail(path_, where + ": the box has " + why);
         return b;
     }
     const std::string& path() const { return path_; }

@@ -7,7 +7,7 @@ namespace inst3d::datajson {
 namespace {
 
 bool digits(const std::string& s) {
-    if (s.empty() || s.size() > 9) return false;
+    if (s.empty()) return false;  // the width is jsonInt32's to check
     for (char c : s)
         if (c < '0' || c > '9') return false;
     return true;
@@ -44,9 +44,9 @@ std::string Fields::str(const json& obj, const char* key, const std::string& whe
 
 int Fields::integer(const json& obj, const char* key, const std::string& where) const {
     const json& v = get(obj, key, where);
-    if (v.is_number_integer()) return v.get<int>();
-    if (v.is_string() && digits(v.get<std::string>())) return std::stoi(v.get<std::string>());
-    bad(where + "." + key, "expected an integer or a string of digits");
+    if (v.is_string() && !digits(v.get<std::string>())) bad(where + "." + key, "expected an integer or a string of digits");
+    if (auto i = jsonInt32(v)) return *i;
+    bad(where + "." + key, "expected an integer or a string of digits within 32 bits, got " + v.dump());
 }
 
 long long Fields::integer64(const json& v, const std::string& where) const {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -49,12 +50,10 @@ std::string stringField(const std::string& path, const ojson& obj, const char* k
 }
 
 int intValue(const std::string& path, const ojson& v, const std::string& where) {
-    if (v.is_number_integer()) return v.get<int>();
-    if (v.is_string()) {  // ids written as "34", as ScanRefer does
-        const std::string s = v.get<std::string>();
-        if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) return std::stoi(s);
-    }
-    fail(path, where + ": expected an integer");
+    const bool digitString = v.is_string() && v.get_ref<const std::string&>().find_first_not_of("0123456789") == std::string::npos;
+    if (v.is_number_integer() || digitString)  // ids written as "34", as ScanRefer does
+        if (auto i = jsonInt32(v)) return *i;
+    fail(path, where + ": expected an integer within 32 bits, got " + v.dump());
 }
 
 std::vector<std::string> stringsField(const std::string& path, const ojson& obj, const char* key, const std::string& where) {
@@ -78,6 +77,7 @@ EvalBox boxValue(const std::string& path, const ojson& v, const std::string& whe
             (key[0] == 'c' ? b.center : b.size)[k] = a[k].get<double>();
         }
     }
+    if (const char* why = invalidBoxReason(b)) fail(path, where + ": the box has " + why);
     return b;
 }
 
@@ -92,9 +92,11 @@ SceneBoxMap readJsonBoxFile(const std::string& path) {
         std::map<int, EvalBox> byIndex;
         for (const auto& [key, box] : boxes.items()) {
             std::string where = scene + "." + key;
-            if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos)
-                fail(path, where + ": the key must be a non-negative integer index");
-            byIndex[std::stoi(key)] = boxValue(path, box, where);
+            int index = 0;
+            const auto parsed = std::from_chars(key.data(), key.data() + key.size(), index);  // refuses overflow
+            if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos || parsed.ec != std::errc())
+                fail(path, where + ": the key must be a non-negative integer index within 32 bits");
+            byIndex[index] = boxValue(path, box, where);
         }
         std::vector<EvalBox>& v = out[scene];
         for (const auto& [index, box] : byIndex) {

@@ -167,9 +167,9 @@ void readProposals(const Reader& r, const std::string& path, SceneFeatures& f) {
     for (size_t k = 0; k < n; ++k) {
         Instance p;
         try {
-            if (!ids[k].is_number_integer() || ids[k].get<int64_t>() != ids[k].get<int>())  // 4294967303 is not 7
-                throw std::out_of_range("id " + ids[k].dump() + " is not a 32-bit integer");
-            p.id = ids[k].get<int>();
+            const auto id = ids[k].is_number_integer() ? jsonInt32(ids[k]) : std::nullopt;  // 4294967303 is not 7
+            if (!id) throw std::out_of_range("id " + ids[k].dump() + " is not a 32-bit integer");
+            p.id = *id;
             p.label = labels[k].get<std::string>();
             p.source = instanceSourceFromString(sources[k].get<std::string>());
         } catch (const std::exception& e) {

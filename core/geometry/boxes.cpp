@@ -2,6 +2,7 @@
 #include "core/geometry/boxes.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 namespace inst3d {
@@ -25,6 +26,14 @@ double boxIoU(const EvalBox& a, const EvalBox& b) {
         vol2 = k == 0 ? hi2[k] - lo2[k] : vol2 * (hi2[k] - lo2[k]);
     }
     return inter / (vol1 + vol2 - inter + 1e-8);
+}
+
+const char* invalidBoxReason(const EvalBox& b) {
+    for (int k = 0; k < 3; ++k) {
+        if (!std::isfinite(b.center[k]) || !std::isfinite(b.size[k])) return "a number that is not finite";
+        if (b.size[k] < 0) return "a negative size";
+    }
+    return nullptr;
 }
 
 }  // namespace inst3d

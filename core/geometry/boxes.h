@@ -16,4 +16,9 @@ struct EvalBox {
 // differences, inter / (vol1 + vol2 - inter + 1e-8).
 double boxIoU(const EvalBox& a, const EvalBox& b);
 
+// Why a box read from a file is not a box, or nullptr: a negative size or a non-finite number. boxIoU
+// follows the evaluator and takes a negative size's corners by min/max, so size -1 would score as size 1:
+// every reader of box files refuses such a box instead, naming the file.
+const char* invalidBoxReason(const EvalBox& b);
+
 }  // namespace inst3d

@@ -217,14 +217,8 @@ T field(const json& obj, const char* key, const std::string& path, const std::st
 int intField(const json& obj, const char* key, const std::string& path, const std::string& where) {
     auto it = obj.find(key);
     if (it == obj.end()) fail(path, where + " has no \"" + key + "\"");
-    if (it->is_number_integer()) return it->get<int>();
-    if (it->is_string()) {
-        const std::string s = it->get<std::string>();
-        int v = 0;
-        auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-        if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return v;
-    }
-    fail(path, where + ": \"" + key + "\" is not an integer");
+    if (auto i = jsonInt32(*it)) return *i;
+    fail(path, where + ": \"" + key + "\" is not a 32-bit integer (" + it->dump() + ")");
 }
 
 }  // namespace

@@ -185,6 +185,23 @@ float halfToFloat(uint16_t h) {
     return sign ? -v : v;
 }
 
+// REDUCE callables that real checkpoints hold beside their tensors (a config's paths, a device, a date, a
+// quantised or sparse tensor inst3d does not convert): kept as opaque values, never called. Every other
+// callable is refused: under Python, REDUCE on `os.system` or `builtins.eval` runs it, which is why
+// torch.load(weights_only=True) has an allow-list too. NEWOBJ (`cls.__new__`, then BUILD's state) stays
+// open to any class: it is how argparse.Namespace, an EasyDict config or a whole nn.Module are stored.
+const std::initializer_list<const char*> kOpaqueCallables = {
+    "torch.device", "torch.dtype", "torch.serialization._get_layout",
+    "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_sparse_csr_tensor",
+    "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_device_tensor_from_numpy",
+    "torch._utils._rebuild_wrapper_subclass", "torch._utils._rebuild_nested_tensor", "torch._utils._rebuild_xla_tensor",
+    "torch._utils._rebuild_mlc_tensor", "torch._utils._rebuild_tensor_v3",
+    "builtins.slice", "builtins.range", "builtins.complex", "builtins.object", "builtins.int", "builtins.float",
+    "builtins.str", "builtins.tuple", "builtins.list",
+    "pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath", "pathlib.PureWindowsPath",
+    "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta", "datetime.timezone",
+    "uuid.UUID", "fractions.Fraction", "decimal.Decimal", "collections.Counter", "collections.deque"};
+
 const char* kUnsupportedOpcodes[][2] = {{"S", "STRING"}, {"V", "UNICODE"}, {"i", "INST"}, {"o", "OBJ"},
                                         {"P", "PERSID"}, {"\x82", "EXT1"},  {"\x83", "EXT2"}, {"\x84", "EXT4"},
                                         {"\x97", "NEXT_BUFFER (out-of-band data)"}, {"\x98", "READONLY_BUFFER"}};
@@ -662,7 +679,10 @@ private:
             const auto& a = tupleArgs(args, name, 1);
             return opaque(a[0]->isClass_ ? a[0]->text_ : name, args);
         }
-        return opaque(name, args);
+        if (isOneOf(name, kOpaqueCallables)) return opaque(name, args);
+        error("refusing to call '" + name + "': a pickle can run any function it names, and inst3d calls only the "
+              "checkpoint types on its allow-list (tensor rebuilders, storages, dicts, numpy arrays; "
+              "core/io/torch_pickle.cpp kOpaqueCallables); this file is not a plain checkpoint");
     }
 
     // NEWOBJ: cls.__new__(cls, *args); a dict subclass gets its items through SETITEMS afterwards.

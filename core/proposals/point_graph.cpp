@@ -72,7 +72,7 @@ void cloudGraph(PointGraph& g, int knn) {
     std::vector<std::pair<double, uint32_t>> cand;
     for (size_t i = 0; i < n; ++i) {
         cand.clear();
-        grid.forNearby(g.points[i], [&](uint32_t j) {
+        grid.forNearbyCapped(g.points[i], kMaxNeighbourVisits, [&](uint32_t j, size_t) {
             const Vec3 d = g.points[j] - g.points[i];
             const double d2 = dot(d, d);
             if (j != i && d2 <= r2) cand.push_back({d2, j});

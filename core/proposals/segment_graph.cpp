@@ -43,10 +43,10 @@ SegmentGraph buildSegmentGraph(const PointGraph& g, const std::vector<int32_t>& 
     const SpatialGrid grid(g.points, radius);
     const double r2 = radius * radius;
     for (size_t i = 0; i < g.points.size(); ++i)
-        grid.forNearby(g.points[i], [&](uint32_t j) {
+        grid.forNearbyCapped(g.points[i], kMaxNeighbourVisits, [&](uint32_t j, size_t stride) {
             if (j <= i || seg[j] == seg[i]) return;
             const Vec3 d = g.points[j] - g.points[i];
-            if (dot(d, d) <= r2) ++strength[pairKey(seg[i], seg[j])];
+            if (dot(d, d) <= r2) strength[pairKey(seg[i], seg[j])] += int(stride);  // a sampled count, scaled back
         });
     for (const auto& e : g.edges)
         if (seg[e.first] != seg[e.second]) strength.try_emplace(pairKey(seg[e.first], seg[e.second]), 1);

@@ -250,6 +250,13 @@ void TestDatasets::malformedFilesNameFileAndEntry() {
                                                      {"scene_id":"s","object_id":"x1","object_name":"chair","ann_id":"0","description":"d"}])");
     std::string e = errorOf([&] { readScanRefer(p); });
     QVERIFY2(contains(e, p) && contains(e, "[1].object_id"), e.c_str());
+    // A 64-bit object id, as a number or as digits: refused, not narrowed to object 1.
+    for (const char* id : {"4294967297", "\"4294967297\""}) {
+        p = file("ScanRefer_wide.json", std::string(R"([{"scene_id":"s","object_id":)") + id +
+                                            R"(,"object_name":"chair","ann_id":"0","description":"d"}])");
+        e = errorOf([&] { readScanRefer(p); });
+        QVERIFY2(contains(e, p) && contains(e, "[0].object_id") && contains(e, "within 32 bits"), e.c_str());
+    }
     p = file("trunc.json", "[{\"scene_id\":");
     e = errorOf([&] { readMulti3DRefer(p); });
     QVERIFY2(contains(e, p) && contains(e, "malformed JSON"), e.c_str());

@@ -236,6 +236,25 @@ void TestFeatureCache::damagedFilesAreErrorsAndNotComplete() {
         QVERIFY2(std::string(e.what()).find("proposal_offsets decrease at 2") != std::string::npos &&
                      std::string(e.what()).find("past.safetensors") != std::string::npos, e.what());
     }
+    // A 64-bit proposal id in the metadata: refused, not narrowed (4294967303 would become 7, a duplicate).
+    const size_t headerLen = dataStart - 8;
+    std::string header(bytes.begin() + 8, bytes.begin() + long(dataStart));
+    const size_t idsAt = header.find("[0,1,7]");
+    QVERIFY2(idsAt != std::string::npos, header.c_str());
+    header.replace(idsAt, 7, "[0,1,4294967303]");
+    const uint64_t newLen = header.size();
+    std::string wide(reinterpret_cast<const char*>(&newLen), 8);
+    wide += header;
+    wide.append(bytes.begin() + long(8 + headerLen), bytes.end());
+    const std::string wideIds = path("wide_ids.safetensors");
+    writeFileAtomic(wideIds, wide);
+    try {
+        readSceneFeatures(wideIds);
+        QFAIL("a 64-bit proposal id was accepted");
+    } catch (const Error& e) {
+        QVERIFY2(std::string(e.what()).find("id 4294967303 is not a 32-bit integer") != std::string::npos &&
+                     std::string(e.what()).find("wide_ids.safetensors") != std::string::npos, e.what());
+    }
 }
 
 void TestFeatureCache::fingerprintFollowsContent() {

@@ -274,6 +274,11 @@ private slots:
         test::writeBytes(path("bad.aggregation.json"), "{\"segGroups\": [{\"objectId\": 0, \"label\": \"x\"}]}");
         QString e = errorOf([&] { readAggregation(path("bad.aggregation.json")); });
         QVERIFY2(e.contains("bad.aggregation.json") && e.contains("segGroups[0]") && e.contains("segments"), qPrintable(e));
+        // 64-bit object ids: refused, not narrowed (4294967303 would become 7 and merge with object 7).
+        test::writeBytes(path("wide.aggregation.json"),
+                         "{\"segGroups\": [{\"objectId\": 4294967303, \"label\": \"x\", \"segments\": [1]}]}");
+        e = errorOf([&] { readAggregation(path("wide.aggregation.json")); });
+        QVERIFY2(e.contains("wide.aggregation.json") && e.contains("\"objectId\" is not a 32-bit integer (4294967303)"), qPrintable(e));
         test::writeBytes(path("bad2.aggregation.json"), "{\"segGroups\": [");
         QVERIFY(errorOf([&] { readAggregation(path("bad2.aggregation.json")); }).contains("malformed JSON"));
     }

@@ -384,6 +384,28 @@ void TestScorePredictions::malformedFilesNameTheFile() {
     QVERIFY2(e.find(path("missing.json")) != std::string::npos && e.find("[1]") != std::string::npos &&
                  e.find("gt_id") != std::string::npos,
              e.c_str());
+    // A box with a negative size (the evaluator's min/max of corners would score it as its mirror, IoU 1),
+    // and a box index past 32 bits: refused, naming the file and the box.
+    writeFileAtomic(path("valid.json"), scanReferRows().dump());
+    json boxes = json::parse(readTextFile(gtPath_));
+    const std::string firstScene = boxes.begin().key();
+    boxes[firstScene]["0"]["size"][1] = -1.0;
+    writeFileAtomic(path("negative_boxes.json"), boxes.dump());
+    e = errorOf([&] { scorePredictions(grounding("scanrefer", path("valid.json"), path("negative_boxes.json"))); });
+    QVERIFY2(e.find(path("negative_boxes.json")) != std::string::npos && e.find(firstScene + ".0: the box has a negative size") != std::string::npos,
+             e.c_str());
+    boxes = json::parse(readTextFile(gtPath_));
+    boxes[firstScene]["99999999999"] = boxes[firstScene]["0"];
+    writeFileAtomic(path("wide_index.json"), boxes.dump());
+    e = errorOf([&] { scorePredictions(grounding("scanrefer", path("valid.json"), path("wide_index.json"))); });
+    QVERIFY2(e.find("99999999999: the key must be a non-negative integer index within 32 bits") != std::string::npos, e.c_str());
+    // A 64-bit gt_id (2^32 + 1): refused, not narrowed to object 1 and scored as a hit.
+    rows = scanReferRows();
+    rows[1]["gt_id"] = 4294967297ULL;
+    writeFileAtomic(path("wide.json"), rows.dump());
+    e = errorOf([&] { scorePredictions(grounding("scanrefer", path("wide.json"), gtPath_)); });
+    QVERIFY2(e.find(path("wide.json")) != std::string::npos && e.find("[1].gt_id: expected an integer within 32 bits") != std::string::npos,
+             e.c_str());
 
     // Through the binary: non-zero exit and the file named on stderr.
     std::string out, err;

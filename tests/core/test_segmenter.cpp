@@ -170,6 +170,26 @@ private slots:
         QVERIFY(segmentScene(gridScene(3, false)).proposals.instances.empty());
     }
 
+    // 100k identical points (a hostile file, or a scanner that parked at one spot): the neighbour search
+    // visited every point from every point, 10^10 steps; it is capped now, and the scene still segments
+    // into valid instances (time in docs/reliability.md; ctest's timeout catches a hang).
+    void degenerateCloudsFinish() {
+        constexpr size_t kPoints = 100000;
+        for (bool withFaces : {false, true}) {
+            Scene same;
+            same.id = "same";
+            for (size_t i = 0; i < kPoints; ++i) same.mesh.xyz.insert(same.mesh.xyz.end(), {1.0f, 2.0f, 0.5f});
+            if (withFaces)
+                for (uint32_t i = 0; i + 2 < kPoints; i += 3) same.mesh.faces.insert(same.mesh.faces.end(), {i, i + 1, i + 2});
+            const SegmenterOutput out = segmentScene(same);
+            QCOMPARE(out.segIndices.size(), kPoints);
+            for (const Instance& inst : out.proposals.instances) {
+                QVERIFY(std::isfinite(inst.score));
+                for (uint32_t v : inst.vertices) QVERIFY(v < kPoints);
+            }
+        }
+    }
+
     void segmentVerbWritesAnExportAndEvaluates() {
         QTemporaryDir dir;
         const std::string folder = writeScene(dir, 0), out = joinPath(dir.path().toStdString(), "export");

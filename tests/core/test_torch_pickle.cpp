@@ -369,6 +369,48 @@ private Q_SLOTS:
                  err.c_str());
         QVERIFY(!fileExists(tmp("big.safetensors")));
     }
+
+    // Pickles that would run a command under Python (Python's own pickle emits these bytes for an object
+    // whose __reduce__ returns os.system and its argument): refused, naming the file and the global, and a
+    // state dict holding one is not silently loaded without it. Data types a config holds stay readable.
+    void picklesThatRunCodeAreRefused() {
+        StorageResolver none = [](const std::string&) { return StorageBytes{}; };
+        auto run = [&](const std::string& pkl) {
+            return test::errorOf([&] {
+                auto v = unpickle(reinterpret_cast<const uint8_t*>(pkl.data()), pkl.size(), "evil.pt", "data.pkl", none);
+                flattenTensors(*v);
+            });
+        };
+        auto str = [](const std::string& s) {  // BINUNICODE: 4-byte little-endian length, then the bytes
+            uint32_t n = uint32_t(s.size());
+            return "X" + std::string(reinterpret_cast<const char*>(&n), 4) + s;
+        };
+        const std::string proto2("\x80\x02", 2);
+        // GLOBAL os.system, (arg,), REDUCE
+        std::string e = run(proto2 + "cos\nsystem\n" + str("touch pwned") + "\x85R.");
+        QVERIFY2(contains(e, "evil.pt: data.pkl: refusing to call 'os.system'") && contains(e, "allow-list"), e.c_str());
+        // posix.system as a state dict's value: {'w': posix.system('ls')}
+        e = run(proto2 + "}" + str("w") + "cposix\nsystem\n" + str("ls") + "\x85Rs.");
+        QVERIFY2(contains(e, "refusing to call 'posix.system'"), e.c_str());
+        // builtins.eval through protocol 4's STACK_GLOBAL, subprocess.Popen, Python 2's __builtin__.getattr
+        e = run(std::string("\x80\x04\x8c\x08" "builtins\x8c\x04" "eval\x93") + str("__import__('os')") + "\x85R.");
+        QVERIFY2(contains(e, "refusing to call 'builtins.eval'"), e.c_str());
+        e = run(proto2 + "csubprocess\nPopen\n" + str("ls") + "\x85R.");
+        QVERIFY2(contains(e, "refusing to call 'subprocess.Popen'"), e.c_str());
+        e = run(proto2 + "c__builtin__\ngetattr\n" + str("os") + str("system") + "\x86R.");
+        QVERIFY2(contains(e, "refusing to call 'builtins.getattr'"), e.c_str());
+        // The same as torch.save writes it (make_fixtures.py's RunsACommand, beside a tensor): the
+        // checkpoint is refused as a whole, and convert-weights writes nothing.
+        expectError([&] { TorchCheckpoint(kData + "runs_command.pt"); },
+                    {"runs_command.pt", "runs_command/data.pkl: refusing to call 'posix.system'"});
+        std::string out, err;
+        QCOMPARE(test::runInst3d({"convert-weights", kData + "runs_command.pt", tmp("pwned.safetensors")}, &out, &err), 1);
+        QVERIFY2(contains(err, "refusing to call 'posix.system'"), err.c_str());
+        QVERIFY(!fileExists(tmp("pwned.safetensors")));
+        // A device and a path in a config: kept as values, not refused.
+        QCOMPARE(run(proto2 + "}" + str("d") + "ctorch\ndevice\n" + str("cpu") + "\x85Rs."), std::string("<no error>"));
+        QCOMPARE(run(proto2 + "cpathlib\nPosixPath\n" + str("a") + "\x85R."), std::string("<no error>"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TorchPickleTest)

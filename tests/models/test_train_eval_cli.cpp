@@ -19,7 +19,9 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/data/datasets.h"
 #include "core/features/feature_cache.h"
+#include "core/io/label_map.h"
 #include "core/io/safetensors.h"
 #include "support/test_support.h"
 #include "training/encoder_pretrain.h"
@@ -207,6 +209,35 @@ private Q_SLOTS:
         QVERIFY(conversations.size() < data.samples.size() / 2);
         QCOMPARE(packConversations(data, 1).size(), data.samples.size());
         QVERIFY2(err.find("optim.turns_per_conversation must be >= 1") != std::string::npos, err.c_str());
+    }
+
+    // data.scanrefer_subset: unique and multiple split ScanRefer's samples by ScanRefer's own rule (as
+    // scanReferUniqueMultiple counts them over the file), together they are all of them, and another
+    // value is refused by name.
+    void scanReferSubsetsSplitTheSamples() {
+        auto load = [&](const std::string& subset) {
+            DataOptions o;
+            o.root = world_;
+            o.featuresDir = features_;
+            o.tasks = {"scanrefer"};
+            o.scanReferSubset = subset;
+            return loadInst3dData(o);
+        };
+        const Inst3dData all = load("all"), unique = load("unique"), multiple = load("multiple");
+        const std::vector<ScanReferEntry> entries = readScanRefer(world_ + "/ScanRefer/ScanRefer_filtered_train.json");
+        const UniqueMultipleLookup kind = scanReferUniqueMultiple(entries, LabelMap::read(world_ + "/scannetv2-labels.combined.tsv"));
+        size_t expectUnique = 0, expectMultiple = 0;
+        for (const ScanReferEntry& e : entries)
+            if (all.scenes.count(e.sceneId)) (kind.at(e.sceneId).at(e.objectId) == 0 ? expectUnique : expectMultiple)++;
+        qInfo("ScanRefer train samples: %zu = %zu unique + %zu multiple", all.samples.size(), unique.samples.size(),
+              multiple.samples.size());
+        QVERIFY(expectUnique > 0 && expectMultiple > 0);
+        QCOMPARE(unique.samples.size(), expectUnique);
+        QCOMPARE(multiple.samples.size(), expectMultiple);
+        QCOMPARE(unique.samples.size() + multiple.samples.size(), all.samples.size());
+        std::string out, err;
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-subset"), {"data.scanrefer_subset=some"}), &out, &err), 2);
+        QVERIFY2(err.find("data.scanrefer_subset must be all, unique or multiple, got 'some'") != std::string::npos, err.c_str());
     }
 
     // optim.label_token_steps / label_fade_steps: the first steps see the labels' word embeddings instead

@@ -42,6 +42,9 @@ DataOptions dataOptions(const Config& c, const std::string& split, const std::st
     const std::string answer = c.getString("data.grounding_answer");
     if (answer != "id" && answer != "name_id") throw UsageError("data.grounding_answer must be id or name_id, got '" + answer + "'");
     o.namedGrounding = answer == "name_id";
+    o.scanReferSubset = c.getString("data.scanrefer_subset");
+    if (o.scanReferSubset != "all" && o.scanReferSubset != "unique" && o.scanReferSubset != "multiple")
+        throw UsageError("data.scanrefer_subset must be all, unique or multiple, got '" + o.scanReferSubset + "'");
     return o;
 }
 

@@ -168,6 +168,15 @@ def make_hostile():
     one = torch.zeros(1)
     torch.save([one] * 16384, path("shared_refs.pt"))
     torch.save({"big": one.expand(1 << 20)}, path("expanded.pt"))
+    # torch.load without weights_only would run `touch` here: a state dict with a command in it.
+    torch.save({"weight": one, "payload": RunsACommand()}, path("runs_command.pt"))
+
+
+class RunsACommand:
+    """Pickled as a call of os.system (what a malicious checkpoint holds); never instantiated on load here."""
+
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/inst3d-pwned",))
 
 
 def read_safetensors(file):
