@@ -319,7 +319,9 @@ private Q_SLOTS:
         QCOMPARE(int64_t(model->config().vocabSize), V + 200);
         torch::Tensor after = model->forward(ids, 0);                              // [1, 5, V + 200]
         QCOMPARE(after.size(2), V + 200);
-        QVERIFY(torch::equal(after.narrow(2, 0, V), before));                     // old tokens' logits unchanged
+        // Old tokens' logits unchanged up to float rounding: BLAS may block a wider lm_head matmul
+        // differently (CI saw last-bit differences), so exact equality would test OpenBLAS, not us.
+        QVERIFY(test::maxDiff(after.narrow(2, 0, V), before) < 1e-5);
         torch::Tensor all = model->embed(torch::arange(V + 200).unsqueeze(0))[0];  // [V + 200, D]
         QVERIFY(torch::equal(all.narrow(0, 0, V), embOld));
         torch::Tensor fresh = all.narrow(0, V, 200);                               // [200, D]
