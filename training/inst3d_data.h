@@ -59,7 +59,7 @@ struct DataOptions {
     double trainIouThreshold = 0.75;   // Inst3D's preprocess_dataset.sh
     uint64_t seed = 0;                 // prompt choice
     int limitScenes = 0;               // > 0: only the first N scenes of the split
-    bool namedGrounding = false;       // ScanRefer answers "desk <OBJ013>." (SampleOptions::namedGrounding)
+    bool namedGrounding = false;       // ScanRefer answers "desk<OBJ013>." (SampleOptions::namedGrounding)
     std::string scanReferSubset = "all";  // all, unique or multiple: ScanRefer's rule (scanReferUniqueMultiple)
 };
 

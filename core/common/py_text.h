@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -50,6 +51,15 @@ inline std::vector<std::string_view> splitOnSpace(std::string_view s) {
             start = i + 1;
         }
     return out;
+}
+
+// Python's str.replace: every non-overlapping occurrence, left to right, in one pass (so three spaces
+// become two, as meteor.py's replace('  ', ' ') does, not one).
+inline std::string replaceAll(std::string_view s, std::string_view from, std::string_view to) {
+    std::string out;
+    size_t i = 0;
+    for (size_t p; (p = s.find(from, i)) != std::string_view::npos; i = p + from.size()) out.append(s.substr(i, p - i)).append(to);
+    return out.append(s.substr(i));
 }
 
 }  // namespace inst3d::pytext

@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/common/py_text.h"
 #include "core/config/config.h"
 #include "core/data/answer_parser.h"
 #include "core/data/datasets.h"  // sqa3dQuestionType
@@ -28,11 +29,6 @@ public:
 private:
     std::mt19937_64 rng_;
 };
-
-std::string replaceAll(std::string s, const std::string& from, const std::string& to) {
-    for (size_t p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
-    return s;
-}
 
 std::vector<std::string> readTemplateLines(const std::string& path, const std::string& placeholder) {
     std::vector<std::string> out;
@@ -98,7 +94,7 @@ std::string groundingAnswer(int id) { return objectToken(id) + "."; }
 std::string namedGroundingAnswer(int id, const std::string& objectName) {
     std::string name = objectName;
     std::replace(name.begin(), name.end(), '_', ' ');
-    return name.empty() ? groundingAnswer(id) : name + " " + groundingAnswer(id);
+    return name.empty() ? groundingAnswer(id) : name + groundingAnswer(id);  // no space: see the header
 }
 
 std::string multi3dReferAnswer(std::vector<int> ids) {
@@ -157,7 +153,7 @@ std::vector<InstructionSample> scanReferSamples(const std::vector<ScanReferEntry
     Chooser choose(o.seed);
     std::vector<InstructionSample> out;
     for (const auto& e : sorted) {
-        std::string prompt = replaceAll(choose.pick(t.grounding), "<description>", stripFinalPunctuation(e.description));
+        std::string prompt = pytext::replaceAll(choose.pick(t.grounding), "<description>", stripFinalPunctuation(e.description));
         const auto* props = boxesOf(proposals, e.sceneId);
         if (!props) continue;
         ProposalMatch m = bestProposal(*props, gtBox(gtBoxes, e.sceneId, e.objectId, "ScanRefer"));
@@ -182,7 +178,7 @@ std::vector<InstructionSample> multi3dReferSamples(const std::vector<Multi3DRefe
     for (const auto& e : entries) {
         const auto* props = boxesOf(proposals, e.sceneId);
         if (!props) continue;
-        std::string prompt = replaceAll(choose.pick(t.multi3drefer), "<description>", stripFinalPunctuation(e.description));
+        std::string prompt = pytext::replaceAll(choose.pick(t.multi3drefer), "<description>", stripFinalPunctuation(e.description));
         std::vector<EvalBox> gts;
         for (int id : e.objectIds) gts.push_back(gtBox(gtBoxes, e.sceneId, id, "Multi3DRefer"));
         auto ids = multi3dReferLabels(*props, gts, o.train, o.trainIouThreshold);
@@ -232,7 +228,7 @@ std::vector<InstructionSample> scan2CapSamples(const std::vector<Scan2CapCorpusE
             const Scan2CapCorpusEntry& c = *byScene[scene][static_cast<int>(g)];
             auto sample = [&] {
                 InstructionSample s =
-                    makeSample(scene, static_cast<int>(g), replaceAll(choose.pick(t.scan2cap), "<id>", objectToken(pred)));
+                    makeSample(scene, static_cast<int>(g), pytext::replaceAll(choose.pick(t.scan2cap), "<id>", objectToken(pred)));
                 s.predId = pred;
                 s.iou = a.iou[g];
                 return s;
@@ -304,7 +300,7 @@ std::vector<InstructionSample> referIt3DSamples(const std::vector<ReferIt3DEntry
         int obj = e.targetId;
         // The scripts' fix for scene0217_00, whose ReferIt3D ids continue past its 31 GT objects.
         if (e.sceneId == "scene0217_00" && obj > 30) obj -= 31;
-        std::string prompt = replaceAll(choose.pick(t.grounding), "<description>", stripFinalPunctuation(e.utterance));
+        std::string prompt = pytext::replaceAll(choose.pick(t.grounding), "<description>", stripFinalPunctuation(e.utterance));
         if (o.train && obj >= o.maxObjNum) continue;
         InstructionSample s = makeSample(e.sceneId, obj, prompt);
         if (o.train) {

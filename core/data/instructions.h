@@ -47,7 +47,9 @@ struct PromptTemplates {
 // ---- answer and text formats ---------------------------------------------------------------------
 
 std::string groundingAnswer(int id);                  // "<OBJ013>."
-// SampleOptions::namedGrounding's form: "desk <OBJ013>." (the name's underscores as spaces).
+// SampleOptions::namedGrounding's form: "desk<OBJ013>." (the name's underscores as spaces). No space before
+// the identifier: SentencePiece would write it as a lone "▁" piece between the name and <OBJ013>, and that one
+// token of gap stops a from-scratch LLM from learning the read-out (docs/performance.md, session 13).
 std::string namedGroundingAnswer(int id, const std::string& objectName);
 std::string multi3dReferAnswer(std::vector<int> ids);  // "No." | "Yes. <OBJ004>." | "Yes. A and B." | "Yes. A, B, and C." (sorted)
 std::string capitalizePython(const std::string& s);    // Python str.capitalize on ASCII: first upper, rest lower
@@ -67,7 +69,7 @@ struct SampleOptions {
     double trainIouThreshold = 0.75;  // Inst3D's preprocess_dataset.sh (Chat-Scene: 0.5)
     int maxObjNum = 100;              // Nr3D/Sr3D train: targets beyond it are dropped
     uint64_t seed = 0;                // prompt choice (std::mt19937_64, same numbers on every platform)
-    // ScanRefer answers name the target before its identifier, "desk <OBJ013>." (not in the released recipe:
+    // ScanRefer answers name the target before its identifier, "desk<OBJ013>." (not in the released recipe:
     // a from-scratch LLM then reads the identifier out right after the word it matches, docs/training.md).
     bool namedGrounding = false;
 };

@@ -12,6 +12,7 @@
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
+#include "core/common/py_text.h"
 
 namespace inst3d {
 namespace {
@@ -80,17 +81,8 @@ std::string envOr(const char* name, const std::string& fallback) {
     return v && *v ? v : fallback;
 }
 
-// Python's str.replace: every non-overlapping occurrence, left to right, in one pass (so three spaces
-// become two, as in meteor.py, not one).
-std::string replaceAll(const std::string& s, const std::string& from, const std::string& to) {
-    std::string out;
-    size_t i = 0;
-    for (size_t p; (p = s.find(from, i)) != std::string::npos; i = p + from.size()) out.append(s, i, p - i) += to;
-    return out.append(s, i, std::string::npos);
-}
-
 // meteor.py's _stat(): hypothesis_str.replace('|||', '').replace('  ', ' ').
-std::string cleanHypothesis(const std::string& h) { return replaceAll(replaceAll(h, "|||", ""), "  ", " "); }
+std::string cleanHypothesis(const std::string& h) { return pytext::replaceAll(pytext::replaceAll(h, "|||", ""), "  ", " "); }
 
 bool isExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
 

@@ -42,6 +42,7 @@ def query_tail(pairs, keys, ids, a):
     rows = torch.arange(B)
     parts, answer_cols, width, floor = [pairs], [], pairs.shape[1], 0.0
     template = (torch.arange(a.template) % 10)[None].expand(B, -1)
+    gap = torch.full((B, a.gap), 10 - 1)  # fixed tokens between the name and the identifier (SentencePiece's lone "▁")
     for _ in range(a.queries):
         t = torch.randint(0, n, (B,))
         key = keys[rows, t][:, None]
@@ -54,6 +55,7 @@ def query_tail(pairs, keys, ids, a):
         parts.append(template)
         if a.name_first:
             parts.append(key)
+        parts.append(gap)
         parts.append(ids[rows, t][:, None])
         width = sum(p.shape[1] for p in parts)
         answer_cols.append(width - 1)
@@ -88,6 +90,9 @@ def main():
     ap.add_argument("--name-first", action="store_true",
                     help="the answer repeats the key before the identifier (data.grounding_answer=name_id); "
                          "only the identifier is supervised")
+    ap.add_argument("--gap", type=int, default=0,
+                    help="fixed tokens right before the identifier (after the --name-first key), as the lone '▁' piece "
+                         "SentencePiece writes between 'desk' and '<OBJ013>'")
     ap.add_argument("--categories", type=int, default=0,
                     help="keys of a sequence drawn with replacement from this many (shared keys, as labels); "
                          "0: distinct keys")
