@@ -26,7 +26,7 @@ struct SplitInstances {
 };
 
 SplitInstances splitInstances(const std::string& root, const std::string& split, int64_t groupSize,
-                              const std::function<bool(double, const std::string&)>& progress, double from, double to) {
+                              const Progress& progress, double from, double to) {
     SplitInstances out;
     const std::vector<std::string> ids = splitScenes(root, split);
     LoadOptions lo;
@@ -112,7 +112,7 @@ int colourClass(const InstancePoints& points) {
 }
 
 PretrainSet loadPretrainSet(const std::string& root, int64_t groupSize,
-                            const std::function<bool(double, const std::string&)>& progress) {
+                            const Progress& progress) {
     SplitInstances train = splitInstances(root, "train", groupSize, progress, 0.0, 0.7);
     SplitInstances val = splitInstances(root, "val", groupSize, progress, 0.7, 1.0);
     if (train.instances.empty()) fail(joinPath(root, "splits/scannetv2_train.txt"), "no instances in the train scenes");

@@ -7,6 +7,7 @@
 // keeps the released layout (Uni3dEncoder::save): `inst3d extract --uni3d FILE --uni3d-config NAME`
 // reads it like any Uni3D checkpoint.
 #pragma once
+#include "core/common/progress.h"
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -37,7 +38,7 @@ int colourClass(const InstancePoints& points);
 // The ground-truth instances (aggregation) of the train and val splits of `root` with at least
 // Uni3dEncoder::kMinInstancePoints points. progress(fraction, scene); errors name the scene's file.
 PretrainSet loadPretrainSet(const std::string& root, int64_t groupSize,
-                            const std::function<bool(double, const std::string&)>& progress = {});
+                            const Progress& progress = {});
 
 struct PretrainOptions {
     int epochs = 40, batchSize = 32;

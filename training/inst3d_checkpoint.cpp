@@ -59,10 +59,34 @@ void saveInst3dCheckpoint(const std::string& dir, const Inst3dStack& st, const C
     replaceDirectory(tmp, dir);
 }
 
+namespace {
+
+nlohmann::json readCheckpointJson(const std::string& dir) {
+    const std::string path = joinPath(dir, "checkpoint.json");
+    if (!fileExists(path)) fail(path, "not found: " + dir + " is not an inst3d checkpoint folder");
+    nlohmann::json j = parseJsonFile(path);
+    if (j.value("format", "") != kFormat) fail(path, "not an inst3d checkpoint (format '" + j.value("format", "") + "')");
+    return j;
+}
+
+void fillInfo(const nlohmann::json& j, CheckpointInfo& info) {
+    info.llmBase = j.at("llm").get<std::string>();
+    info.encoders = j.at("encoders").get<std::map<std::string, std::string>>();
+    info.tags = j.value("tags", "");
+    info.steps = j.value("steps", int64_t(0));
+}
+
+}  // namespace
+
+CheckpointInfo readCheckpointInfo(const std::string& dir) {
+    CheckpointInfo info;
+    fillInfo(readCheckpointJson(dir), info);
+    return info;
+}
+
 Inst3dStack loadInst3dCheckpoint(const std::string& dir, CheckpointInfo* info, const std::string& device) {
     const std::string path = joinPath(dir, "checkpoint.json");
-    const nlohmann::json j = parseJsonFile(path);
-    if (j.value("format", "") != kFormat) fail(path, "not an inst3d checkpoint (format '" + j.value("format", "") + "')");
+    const nlohmann::json j = readCheckpointJson(dir);
     Inst3dStack st;
     st.config = Inst3dConfig::fromYaml(j.at("model_config").get<std::string>(), path + ": model_config");
     st.prompt.segments = j.at("prompt").get<std::vector<std::string>>();
@@ -77,10 +101,7 @@ Inst3dStack loadInst3dCheckpoint(const std::string& dir, CheckpointInfo* info, c
     loadLoraAdapter(*st.llm, joinPath(dir, "adapter"));
     st.model = Inst3dModel::load(joinPath(dir, "inst3d.safetensors"), st.config, device);
     if (info) {
-        info->llmBase = base;
-        info->encoders = j.at("encoders").get<std::map<std::string, std::string>>();
-        info->tags = j.value("tags", "");
-        info->steps = j.value("steps", int64_t(0));
+        fillInfo(j, *info);
         info->lora = *st.llm->loraConfig();
     }
     return st;
@@ -90,14 +111,18 @@ void checkCheckpointEncoders(const CheckpointInfo& info, const Inst3dData& data,
     if (!data.scenes.empty()) checkSceneEncoders(info, data.scenes.begin()->second, where);
 }
 
-void checkSceneEncoders(const CheckpointInfo& info, const SceneObjects& s, const std::string& where) {
+std::string encoderMismatch(const CheckpointInfo& info, const std::map<std::string, std::string>& provenance) {
     for (const auto& [key, value] : info.encoders) {
-        auto it = s.provenance.find(key);
-        const std::string got = it == s.provenance.end() ? "(none)" : it->second;
-        if (got != value)
-            fail(where, "the feature caches' " + key + " is '" + got + "', the checkpoint was trained on '" + value +
-                            "' (extract the features with the checkpoint's encoders)");
+        auto it = provenance.find(key);
+        const std::string got = it == provenance.end() ? "(none)" : it->second;
+        if (got != value) return "the feature caches' " + key + " is '" + got + "', the checkpoint was trained on '" + value + "'";
     }
+    return "";
+}
+
+void checkSceneEncoders(const CheckpointInfo& info, const SceneObjects& s, const std::string& where) {
+    const std::string mismatch = encoderMismatch(info, s.provenance);
+    if (!mismatch.empty()) fail(where, mismatch + " (extract the features with the checkpoint's encoders)");
 }
 
 }  // namespace inst3d

@@ -35,6 +35,12 @@ void saveInst3dCheckpoint(const std::string& dir, const Inst3dStack& stack, cons
 // Reads a checkpoint: Error naming the file for a missing piece or shapes that do not match its config.
 Inst3dStack loadInst3dCheckpoint(const std::string& dir, CheckpointInfo* info = nullptr, const std::string& device = "cpu");
 
+// checkpoint.json alone (no weights read): what a caller needs to choose or make the feature caches.
+CheckpointInfo readCheckpointInfo(const std::string& dir);
+
+// "" when a cache of this provenance comes from the checkpoint's encoders, else what differs.
+std::string encoderMismatch(const CheckpointInfo& info, const std::map<std::string, std::string>& provenance);
+
 // Error naming `where` when the scenes' feature caches come from other encoders than the checkpoint's.
 void checkCheckpointEncoders(const CheckpointInfo& info, const Inst3dData& data, const std::string& where);
 void checkSceneEncoders(const CheckpointInfo& info, const SceneObjects& scene, const std::string& where);

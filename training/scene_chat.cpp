@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <chrono>
 #include <set>
 
 #include "core/common/error.h"
@@ -22,7 +23,12 @@ struct SceneChat::Parts {
     const LlamaTokenizer* tokenizer = nullptr;
     ObjectPrompt prompt;
     std::vector<torch::Tensor> segments;  // the current scene's object segment(s), [T_i, H] each
+    std::vector<std::pair<std::string, std::vector<int64_t>>> history;  // answered turns: question, answer ids + EOS
 };
+
+namespace {
+constexpr size_t kMaxHistoryTurns = 7;  // earlier turns kept: with the question, the 8 turns the demo trains on
+}
 
 SceneChat::SceneChat() : parts_(std::make_unique<Parts>()) {}
 SceneChat::~SceneChat() = default;
@@ -30,6 +36,13 @@ SceneChat::~SceneChat() = default;
 namespace {
 
 std::vector<int64_t> ids64(const std::vector<int>& v) { return {v.begin(), v.end()}; }
+
+// A question as the sequence holds it: the first turn's " {q} ASSISTANT: ", a later one's "USER: ..." (the
+// form of training's packed conversations, training/inst3d_trainer.h encodeFollowUpTurn).
+std::vector<int64_t> questionIds(const LlamaTokenizer& tok, const ObjectPrompt& prompt, const std::string& question,
+                                 bool followUp) {
+    return ids64(tok.encode((followUp ? "USER:" : "") + prompt.question(question), false));
+}
 
 // Streams what each new token adds to the decoded text (a token can end inside a UTF-8 character or
 // change how the previous ones decode, so the text is decoded whole and its new tail emitted).
@@ -64,8 +77,8 @@ public:
 
     void setScene(const std::string& cachePath) override {
         torch::NoGradGuard noGrad;
-        const SceneObjects s = sceneObjects(readSceneFeatures(cachePath), int(stack_.config.maxObjects), cachePath,
-                                            stack_.config.viewFusion == ViewFusion::Views);
+        const SceneFeatures f = readSceneFeatures(cachePath);
+        const SceneObjects s = sceneObjects(f, int(stack_.config.maxObjects), cachePath, stack_.config.viewFusion == ViewFusion::Views);
         checkSceneEncoders(info_, s, cachePath);
         if (s.dim3d != stack_.config.dim3d || s.dim2d != stack_.config.dim2d)
             fail(cachePath, "features are " + std::to_string(s.dim3d) + " / " + std::to_string(s.dim2d) + "-d, the checkpoint's model expects " +
@@ -75,8 +88,9 @@ public:
         const std::vector<int64_t> order = objectOrder(s, false, 0);
         parts_->segments = stack_.model->objectSegments(tokens, 0, order, idEmbeds, stack_.config.tokenLayout);
         objects_.clear();
-        for (int64_t j : order) objects_.push_back({int(j), s.labels[size_t(j)]});
+        for (int64_t j : order) objects_.push_back({int(j), s.labels[size_t(j)], f.boxes[size_t(j)]});
         sceneId_ = s.sceneId;
+        reset();
     }
 
     GenerationConfig defaultGeneration() const override { return GenerationConfig::inst3dEval(); }
@@ -120,8 +134,9 @@ public:
         parts_->segments = {model_->objectTokens(*llm_, rows(r3, file3_->dim()), rows(r2, file2_->dim()), identity)};
         objects_.clear();
         for (int64_t k = 0; k < K; ++k)
-            if (file3_->has(sceneId, k)) objects_.push_back({int(k), ""});
+            if (file3_->has(sceneId, k)) objects_.push_back({int(k), "", AABB{}});
         sceneId_ = sceneId;
+        reset();
     }
 
     GenerationConfig defaultGeneration() const override { return GenerationConfig::chatSceneEval(); }
@@ -151,11 +166,20 @@ std::unique_ptr<SceneChat> SceneChat::openChatScene(const std::string& checkpoin
 
 GenerationResult generateAnswer(LlamaModel& llm, const LlamaTokenizer& tokenizer, const ObjectPrompt& prompt,
                                 const std::vector<at::Tensor>& segments, const std::string& question,
-                                const GenerationConfig& gen, const TokenCallback& onToken, const std::atomic<bool>* cancel) {
+                                const GenerationConfig& gen, const TokenCallback& onToken, const std::atomic<bool>* cancel,
+                                const ChatHistory& history) {
     torch::NoGradGuard noGrad;
     SequenceParts sp;
     for (size_t i = 0; i < prompt.segments.size(); ++i) sp.text.push_back(ids64(tokenizer.encode(prompt.segments[i], i == 0)));
-    sp.question = ids64(tokenizer.encode(prompt.question(question), false));
+    const std::vector<int64_t> asked = questionIds(tokenizer, prompt, question, !history.empty());
+    if (history.empty()) {
+        sp.question = asked;
+    } else {  // [first question | its answer | (question | answer)... | this question]
+        sp.question = history.front().first;
+        sp.answer = history.front().second;
+        sp.turns.assign(history.begin() + 1, history.end());
+        sp.turns.push_back({asked, {}});
+    }
     const EmbeddedSequence seq = embedSequence(llm, sp, segments);
     GenerationConfig g = gen;
     g.eosId = tokenizer.eosId();
@@ -166,15 +190,45 @@ ChatReply SceneChat::ask(const std::string& question, const GenerationConfig& ge
                          const std::atomic<bool>* cancel) {
     Parts& p = *parts_;
     if (p.segments.empty()) fail("", "no scene to ask about (open one first)");
-    StreamDecoder stream(*p.tokenizer, onText);
-    const GenerationResult r = generateAnswer(*p.llm, *p.tokenizer, p.prompt, p.segments, question, gen, std::ref(stream), cancel);
-    ChatReply reply;
-    reply.text = tidyAnswer(p.tokenizer->decode(std::vector<int>(r.ids.begin(), r.ids.end())));
-    reply.cancelled = r.cancelled;
     std::set<int> shown;
     for (const ChatObject& o : objects_) shown.insert(o.id);
+    ChatReply reply;
+    const auto start = std::chrono::steady_clock::now();
+    auto since = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    std::string streamed;
+    const TextStream timed = [&](const std::string& piece) {
+        streamed += piece;
+        if (reply.groundedSeconds < 0)
+            for (int id : parseObjectIds(streamed))
+                if (shown.count(id)) reply.groundedSeconds = since();
+        return onText ? onText(piece) : true;
+    };
+    StreamDecoder stream(*p.tokenizer, timed);
+    const TokenCallback onToken = [&](int64_t id) {
+        if (reply.tokens++ == 0) reply.promptSeconds = since();
+        return stream(id);
+    };
+    ChatHistory earlier;
+    if (keepHistory_)
+        for (const auto& [q, a] : p.history) earlier.push_back({questionIds(*p.tokenizer, p.prompt, q, !earlier.empty()), a});
+    const GenerationResult r = generateAnswer(*p.llm, *p.tokenizer, p.prompt, p.segments, question, gen, onToken, cancel, earlier);
+    reply.totalSeconds = since();
+    if (reply.tokens == 0) reply.promptSeconds = reply.totalSeconds;  // an answer that is only EOS
+    reply.tokens = int(r.ids.size());
+    reply.text = tidyAnswer(p.tokenizer->decode(std::vector<int>(r.ids.begin(), r.ids.end())));
+    reply.cancelled = r.cancelled;
     for (int id : parseObjectIds(reply.text)) (shown.count(id) ? reply.objectIds : reply.unknownIds).push_back(id);
+    if (keepHistory_ && !r.cancelled) {
+        std::vector<int64_t> answer = r.ids;
+        answer.push_back(p.tokenizer->eosId());
+        p.history.push_back({question, answer});
+        if (p.history.size() > kMaxHistoryTurns) p.history.erase(p.history.begin());  // the oldest turn goes
+    }
     return reply;
 }
+
+void SceneChat::reset() { parts_->history.clear(); }
+
+size_t SceneChat::historyTurns() const { return parts_->history.size(); }
 
 }  // namespace inst3d

@@ -1,6 +1,8 @@
 // Talking with one scene: the scene's object tokens computed once, each question asked in the prompt
-// format the model was trained with (one turn: the models answer single questions), the answer streamed
-// as text and its <OBJ###> identifiers parsed into the scene's objects. Two backends share the asking:
+// format the model was trained with, the answer streamed as text and its <OBJ###> identifiers parsed into
+// the scene's objects. One question at a time by default (the released models answer single questions);
+// with setKeepHistory(true) the earlier turns of the conversation come before it, in the packed multi-turn
+// form `inst3d train` writes (optim.turns_per_conversation). Two backends share the asking:
 //   - an Inst3D checkpoint of `inst3d train` over a scene's feature cache (inst3d extract);
 //   - Chat-Scene's released checkpoint over its aggregated feature files and a Vicuna folder
 //     (docs/model.md, "Chat-Scene compatibility").
@@ -10,8 +12,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/common/math.h"
 #include "models/llm/generation.h"
 
 namespace inst3d {
@@ -20,16 +24,21 @@ class LlamaModel;
 class LlamaTokenizer;
 struct ObjectPrompt;
 
+// Earlier turns of a conversation: each (question ids in the sequence's form, answer ids + EOS).
+using ChatHistory = std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>>;
+
 // The answer to `question` over prepared object segments ([T_i, H] each, one per prompt slot): the prompt's
-// text around them, the question in its form, generation until EOS. What chat and `inst3d eval` run.
+// text around them, the earlier turns when given, the question in its form, generation until EOS. What
+// chat and `inst3d eval` run.
 GenerationResult generateAnswer(LlamaModel& llm, const LlamaTokenizer& tokenizer, const ObjectPrompt& prompt,
                                 const std::vector<at::Tensor>& segments, const std::string& question,
                                 const GenerationConfig& gen, const TokenCallback& onToken = {},
-                                const std::atomic<bool>* cancel = nullptr);
+                                const std::atomic<bool>* cancel = nullptr, const ChatHistory& history = {});
 
 struct ChatObject {
     int id = 0;           // the identifier <OBJ id> the model sees (the proposal rank / feature index)
     std::string label;    // the proposal's label, "" when the source has none
+    AABB box;             // aligned frame, metres (the feature cache's); empty for Chat-Scene's files
 };
 
 struct ChatReply {
@@ -37,6 +46,10 @@ struct ChatReply {
     std::vector<int> objectIds;    // every <OBJ###> of the text that names an object of the scene, in order
     std::vector<int> unknownIds;   // identifiers beyond the scene's objects (shown, never highlighted)
     bool cancelled = false;
+    int tokens = 0;                // generated tokens (EOS not counted)
+    double promptSeconds = 0;      // question asked -> first token decoded (prompt processing + one step)
+    double groundedSeconds = -1;   // question asked -> first identifier of the scene decoded; -1: none
+    double totalSeconds = 0;       // question asked -> answer complete
 };
 
 // Text pieces as they are decoded; returning false stops the answer.
@@ -67,12 +80,19 @@ public:
     // The generation settings the model's evaluation uses (Inst3D: 5-beam sampling; Chat-Scene: 5 beams).
     virtual GenerationConfig defaultGeneration() const = 0;
 
+    // Multi-turn: each answered question is kept and asked before the next one (off by default). reset()
+    // forgets the turns so far; a new scene forgets them too.
+    void setKeepHistory(bool keep) { keepHistory_ = keep; }
+    void reset();
+    size_t historyTurns() const;
+
 protected:
     SceneChat();
     struct Parts;
     std::unique_ptr<Parts> parts_;  // the LLM, tokenizer, prompt and the current scene's object segments
     std::vector<ChatObject> objects_;
     std::string sceneId_;
+    bool keepHistory_ = false;
 };
 
 }  // namespace inst3d

@@ -14,6 +14,7 @@
 #include "models/weights/torch_runtime.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
+#include "training/model_bundle.h"
 
 namespace inst3d {
 
@@ -65,8 +66,8 @@ std::shared_ptr<const SceneFeatures> readCacheFor(const std::string& path, size_
 }  // namespace
 
 std::string bundledModelPath() {
-    const std::string dir = joinPath(resourceDir(), "models/demo/checkpoint");
-    return fileExists(joinPath(dir, "checkpoint.json")) ? dir : "";
+    const std::string dir = bundledModelDir();
+    return dir.empty() ? "" : openModelBundle(dir).checkpointDir;
 }
 
 GenerationConfig chatGeneration(int maxNewTokens) {

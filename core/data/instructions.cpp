@@ -97,14 +97,17 @@ std::string namedGroundingAnswer(int id, const std::string& objectName) {
     return name.empty() ? groundingAnswer(id) : name + groundingAnswer(id);  // no space: see the header
 }
 
-std::string multi3dReferAnswer(std::vector<int> ids) {
+std::string multi3dReferAnswer(std::vector<int> ids, const std::string& objectName) {
     std::sort(ids.begin(), ids.end());
+    std::string name = objectName;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    auto token = [&](int id) { return name + objectToken(id); };  // glued as namedGroundingAnswer's
     if (ids.empty()) return "No.";
-    if (ids.size() == 1) return "Yes. " + objectToken(ids[0]) + ".";
-    if (ids.size() == 2) return "Yes. " + objectToken(ids[0]) + " and " + objectToken(ids[1]) + ".";
+    if (ids.size() == 1) return "Yes. " + token(ids[0]) + ".";
+    if (ids.size() == 2) return "Yes. " + token(ids[0]) + " and " + token(ids[1]) + ".";
     std::string s = "Yes. ";
-    for (size_t i = 0; i + 1 < ids.size(); ++i) s += objectToken(ids[i]) + ", ";
-    return s + "and " + objectToken(ids.back()) + ".";
+    for (size_t i = 0; i + 1 < ids.size(); ++i) s += token(ids[i]) + ", ";
+    return s + "and " + token(ids.back()) + ".";
 }
 
 std::string capitalizePython(const std::string& s) {
@@ -185,7 +188,7 @@ std::vector<InstructionSample> multi3dReferSamples(const std::vector<Multi3DRefe
         if (!ids) continue;
         InstructionSample s = makeSample(e.sceneId, 0, prompt);
         s.evalType = e.evalType;
-        if (o.train) s.caption = multi3dReferAnswer(*ids);
+        if (o.train) s.caption = multi3dReferAnswer(*ids, o.namedGrounding ? e.objectName : "");
         else s.refIds = e.objectIds;
         out.push_back(std::move(s));
     }
@@ -303,10 +306,11 @@ std::vector<InstructionSample> referIt3DSamples(const std::vector<ReferIt3DEntry
         std::string prompt = pytext::replaceAll(choose.pick(t.grounding), "<description>", stripFinalPunctuation(e.utterance));
         if (o.train && obj >= o.maxObjNum) continue;
         InstructionSample s = makeSample(e.sceneId, obj, prompt);
+        const std::string answer = o.namedGrounding ? namedGroundingAnswer(obj, e.instanceType) : groundingAnswer(obj);
         if (o.train) {
-            s.caption = groundingAnswer(obj);
+            s.caption = answer;
         } else {
-            s.refCaptions = {groundingAnswer(obj)};
+            s.refCaptions = {answer};
             s.typeInfo = referIt3DTypeInfo(e);
         }
         out.push_back(std::move(s));

@@ -51,7 +51,9 @@ std::string groundingAnswer(int id);                  // "<OBJ013>."
 // the identifier: SentencePiece would write it as a lone "▁" piece between the name and <OBJ013>, and that one
 // token of gap stops a from-scratch LLM from learning the read-out (docs/performance.md, session 13).
 std::string namedGroundingAnswer(int id, const std::string& objectName);
-std::string multi3dReferAnswer(std::vector<int> ids);  // "No." | "Yes. <OBJ004>." | "Yes. A and B." | "Yes. A, B, and C." (sorted)
+// "No." | "Yes. <OBJ004>." | "Yes. A and B." | "Yes. A, B, and C." (sorted); with a name every identifier is
+// preceded by it as in namedGroundingAnswer ("Yes. chair<OBJ004> and chair<OBJ007>.").
+std::string multi3dReferAnswer(std::vector<int> ids, const std::string& objectName = "");
 std::string capitalizePython(const std::string& s);    // Python str.capitalize on ASCII: first upper, rest lower
 std::string qaAnswer(const std::string& answer);       // capitalize + "." unless it ends with "."
 // Each sentence capitalized as Python str.capitalize does, joined by single spaces. Sentences end at
@@ -69,8 +71,9 @@ struct SampleOptions {
     double trainIouThreshold = 0.75;  // Inst3D's preprocess_dataset.sh (Chat-Scene: 0.5)
     int maxObjNum = 100;              // Nr3D/Sr3D train: targets beyond it are dropped
     uint64_t seed = 0;                // prompt choice (std::mt19937_64, same numbers on every platform)
-    // ScanRefer answers name the target before its identifier, "desk<OBJ013>." (not in the released recipe:
-    // a from-scratch LLM then reads the identifier out right after the word it matches, docs/training.md).
+    // Grounding answers (ScanRefer, Multi3DRefer, Nr3D) name the target before its identifier, "desk<OBJ013>."
+    // (not in the released recipe: a from-scratch LLM then reads the identifier out right after the word it
+    // matches, docs/training.md).
     bool namedGrounding = false;
 };
 

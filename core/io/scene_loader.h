@@ -2,6 +2,7 @@
 // ScanNet folder: <dir>/<id>_vh_clean_2.ply (+ .labels.ply, <id>_vh_clean_2.0.010000.segs.json,
 // <id>.aggregation.json, <id>.txt, <id>.sens or exported frames), each optional but the mesh.
 #pragma once
+#include "core/common/progress.h"
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -15,7 +16,7 @@ struct LoadOptions {
     bool loadAnnotations = true;  // segs + aggregation -> ground-truth instances
     bool loadFrames = true;       // .sens or exported frames (index only; images stay lazy)
     // progress(fraction 0..1, step name); return false to cancel (loadScene then throws Cancelled).
-    std::function<bool(double, const std::string&)> progress;
+    Progress progress;
 };
 
 struct ScenePaths {

@@ -385,7 +385,7 @@ std::string writeSynthSceneFolder(const std::string& scansDir, const SynthScene&
 }
 
 void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
-                     const std::function<bool(double, const std::string&)>& progress) {
+                     const Progress& progress) {
     auto report = [&](double fraction, const std::string& message) {
         if (progress && !progress(fraction, message)) throw Cancelled();
     };

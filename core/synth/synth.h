@@ -10,6 +10,7 @@
 //   out/splits/scannetv2_{train,val,test}.txt
 //   out/ScanRefer, Multi3DRefer, ScanQA, Scan2Cap, ReferIt3D (nr3d.csv), SQA3D   (core/synth/language.h)
 #pragma once
+#include "core/common/progress.h"
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -83,7 +84,7 @@ SynthScene generateSynthScene(int index, const SynthOptions& options);
 
 // Writes the whole world. progress(fraction, message); returning false cancels.
 void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
-                     const std::function<bool(double, const std::string&)>& progress = {});
+                     const Progress& progress = {});
 
 // Writes one scene folder (everything under scans/<id>/) and returns its path.
 std::string writeSynthSceneFolder(const std::string& scansDir, const SynthScene& scene, const SynthOptions& options);

@@ -14,46 +14,12 @@
 #include "core/config/config.h"
 #include "core/features/extraction.h"
 #include "core/features/proposal_provider.h"
-#include "models/vision/clip_vision.h"
-#include "models/vision/uni3d.h"
+#include "models/vision/scene_encoders.h"
 #include "models/weights/torch_device.h"
 #include "models/weights/torch_runtime.h"
 
 namespace inst3d {
 namespace {
-
-// Uni3dEncoder behind the torch-free PointEncoder interface.
-class Uni3dPointEncoder : public PointEncoder {
-public:
-    Uni3dPointEncoder(std::unique_ptr<Uni3dEncoder> model, std::string name, std::string checkpoint)
-        : model_(std::move(model)), name_(std::move(name)), checkpoint_(std::move(checkpoint)) {}
-    std::string name() const override { return name_; }
-    std::string checkpoint() const override { return checkpoint_; }
-    int dim() const override { return int(model_->config().embedDim); }
-    std::vector<float> encode(const InstancePoints& p) override {
-        return model_->encodeInstance(p.xyz, colourBytes(p));  // 8-bit mesh colours, exactly
-    }
-
-private:
-    std::unique_ptr<Uni3dEncoder> model_;
-    std::string name_, checkpoint_;
-};
-
-// "none" -> null; "random:<config>" or a safetensors file.
-std::unique_ptr<PointEncoder> openPointEncoder(const std::string& spec, const std::string& configName,
-                                               const std::string& device) {
-    if (spec == "none") return nullptr;
-    const bool random = spec.rfind("random:", 0) == 0;
-    const std::string config = random ? spec.substr(7) : configName;
-    auto model = Uni3dEncoder::open(spec, configName, device);
-    return std::make_unique<Uni3dPointEncoder>(std::move(model), "uni3d-" + config,
-                                               random ? spec : checkpointFingerprint(spec));
-}
-
-std::unique_ptr<CropEncoder> openCropEncoder(const std::string& spec, const std::string& device) {
-    if (spec == "none") return nullptr;
-    return ClipCropEncoder::open(spec, 16, device);
-}
 
 ArgParser& declareEncoderOptions(ArgParser& args) {
     return args.option("uni3d", "CKPT", "3D encoder: Uni3D weights (.safetensors, released key layout), random:tiny, or none")

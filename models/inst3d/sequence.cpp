@@ -34,7 +34,7 @@ EmbeddedSequence embedSequence(const LlamaModel& llm, const SequenceParts& p, co
     if (!p.answer.empty()) add(embedIds(llm, p.answer), &p.answer);
     for (const auto& [question, answer] : p.turns) {
         add(embedIds(llm, question), nullptr);
-        add(embedIds(llm, answer), &answer);
+        if (!answer.empty()) add(embedIds(llm, answer), &answer);  // empty: the question being asked
     }
     torch::Tensor embeds = torch::cat(pieces, 0);                                             // [T, D]
     return {{embeds, torch::cat(labels, 0).to(embeds.device())}};                            // labels [T]

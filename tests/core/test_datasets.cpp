@@ -348,6 +348,8 @@ void TestDatasets::instructionSamplesAndJson() {
     QCOMPARE(multi3dReferAnswer({4}), std::string("Yes. <OBJ004>."));
     QCOMPARE(multi3dReferAnswer({10, 4}), std::string("Yes. <OBJ004> and <OBJ010>."));
     QCOMPARE(multi3dReferAnswer({10, 1, 4}), std::string("Yes. <OBJ001>, <OBJ004>, and <OBJ010>."));
+    QCOMPARE(multi3dReferAnswer({10, 4}, "office_chair"), std::string("Yes. office chair<OBJ004> and office chair<OBJ010>."));
+    QCOMPARE(multi3dReferAnswer({}, "chair"), std::string("No."));
     QCOMPARE(qaAnswer("brown cabinet"), std::string("Brown cabinet."));
     QCOMPARE(qaAnswer("TV."), std::string("Tv."));  // Python's str.capitalize lowercases the rest
     QCOMPARE(capitalizeSentences("this is a chair. it is BIG!  so big"), std::string("This is a chair. It is big! So big"));
@@ -424,6 +426,14 @@ void TestDatasets::instructionSamplesAndJson() {
     auto nr3d = referIt3DSamples(readReferIt3D(worldPath("ReferIt3D/nr3d.csv")), valScenes, t, val);
     QVERIFY(!nr3d.empty());
     for (const auto& s : nr3d) QVERIFY(!s.typeInfo.empty() && s.refCaptions[0] == groundingAnswer(s.objId));
+    SampleOptions namedVal = val;
+    namedVal.namedGrounding = true;  // Nr3D's named answers: the utterance's instance type glued to the identifier
+    auto nr3dNamed = referIt3DSamples(readReferIt3D(worldPath("ReferIt3D/nr3d.csv")), valScenes, t, namedVal);
+    QCOMPARE(nr3dNamed.size(), nr3d.size());
+    for (size_t i = 0; i < nr3d.size(); ++i) {
+        const std::string& named = nr3dNamed[i].refCaptions[0];
+        QVERIFY2(endsWith(named, nr3d[i].refCaptions[0]) && named.size() > nr3d[i].refCaptions[0].size(), named.c_str());
+    }
 
     // The annotation JSON round trip keeps every field.
     QTemporaryDir dir;

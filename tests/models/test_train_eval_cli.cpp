@@ -13,6 +13,8 @@
 #include <QThread>
 #include <QtTest>
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -27,6 +29,7 @@
 #include "training/encoder_pretrain.h"
 #include "training/inst3d_data.h"
 #include "training/inst3d_trainer.h"
+#include "training/scene_chat.h"
 
 using namespace inst3d;
 
@@ -150,6 +153,81 @@ private Q_SLOTS:
         QVERIFY2(err.find("scene0999_00.features.safetensors") != std::string::npos, err.c_str());
         QCOMPARE(test::runInst3d({"chat", "--checkpoint", run + "/checkpoint", "--scene", "scene0000_00"}, &out, &err), 2);
         QVERIFY2(err.find("--features") != std::string::npos, err.c_str());
+    }
+
+    // `inst3d chat SCENE` over a model bundle: with no cache anywhere one is made beside the scene with the
+    // bundle's encoders (equal to `inst3d extract`'s) and found the next time; `--ask --json` gives the answer,
+    // its objects with the cache's boxes and the timings. A bare checkpoint without a cache names the scene;
+    // a bad encoders.json is named.
+    void chatFindsOrMakesTheCache() {
+        namespace fs = std::filesystem;
+        const std::string run = path("run");
+        QVERIFY2(fileExists(run + "/checkpoint/checkpoint.json"), "trainsAndEvaluates runs first");
+        const std::string bundle = path("bundle"), scene = path("copy/scans/scene0001_00");
+        fs::create_directories(bundle);
+        fs::copy(run + "/checkpoint", bundle + "/checkpoint", fs::copy_options::recursive);
+        writeFileAtomic(bundle + "/encoders.json", R"({"uni3d": "random:tiny", "clip": "random:tiny"})");
+        fs::create_directories(path("copy/scans"));
+        fs::copy(world_ + "/scans/scene0001_00", scene, fs::copy_options::recursive);
+        std::string out, err;
+        const std::vector<std::string> ask = {"--ask", "Where is the chair?", "--max-tokens", "12"};
+        std::vector<std::string> bare = {"chat", scene, "--model", run + "/checkpoint"};
+        bare.insert(bare.end(), ask.begin(), ask.end());
+        QCOMPARE(test::runInst3d(bare, &out, &err), 1);
+        QVERIFY2(err.find(scene) != std::string::npos && err.find("inst3d extract") != std::string::npos, err.c_str());
+
+        std::vector<std::string> withBundle = {"chat", scene, "--model", bundle, "--json"};
+        withBundle.insert(withBundle.end(), ask.begin(), ask.end());
+        QVERIFY2(test::runInst3d(withBundle, &out, &err) == 0, err.c_str());
+        const std::string made = featureCachePath(scene, "scene0001_00");
+        QVERIFY(fileExists(made));
+        const SceneFeatures mine = readSceneFeatures(made), extracted = readSceneFeatures(featureCachePath(features_, "scene0001_00"));
+        QVERIFY(mine.feat3d == extracted.feat3d && mine.feat2d == extracted.feat2d && !mine.feat3d.empty());
+        const nlohmann::json j = nlohmann::json::parse(out);
+        QCOMPARE(j["features"].get<std::string>(), made);
+        QCOMPARE(j["scene"].get<std::string>(), std::string("scene0001_00"));
+        QVERIFY(j["answer"].is_string() && j["object_ids"].size() == j["objects"].size());
+        for (const auto& o : j["objects"]) {
+            const AABB& box = mine.boxes.at(o["id"].get<size_t>());
+            QVERIFY2(std::abs(o["box"]["center"][0].get<double>() - box.center().x) < 1e-9, o.dump().c_str());
+            QCOMPARE(o["label"].get<std::string>(), mine.proposals.at(o["id"].get<size_t>()).label);
+        }
+        const auto& t = j["timings"];
+        QVERIFY2(t["tokens"].get<int>() >= 0 && t["first_token_s"].get<double>() > 0 &&
+                     t["total_s"].get<double>() >= t["first_token_s"].get<double>(), t.dump().c_str());
+        const auto madeAt = fs::last_write_time(made);
+        QVERIFY2(test::runInst3d(withBundle, &out, &err) == 0, err.c_str());  // found, not made again
+        QVERIFY(fs::last_write_time(made) == madeAt);
+
+        // The terminal chat keeps the conversation until /reset; objects are listed with their boxes.
+        QVERIFY2(test::runInst3dWithInput({"chat", scene, "--model", bundle, "--max-tokens", "8"},
+                                          "Where is the chair?\nWhat is next to it?\n/reset\n/quit\n", &out, &err) == 0, err.c_str());
+        QVERIFY2(out.find("(conversation cleared)") != std::string::npos && out.find("objects shown to the model") != std::string::npos, out.c_str());
+
+        writeFileAtomic(bundle + "/encoders.json", R"({"uni3d": "missing.safetensors", "clip": "random:tiny"})");
+        QCOMPARE(test::runInst3d(withBundle, &out, &err), 1);
+        QVERIFY2(err.find("encoders.json") != std::string::npos && err.find("missing.safetensors") != std::string::npos, err.c_str());
+    }
+
+    // SceneChat's history: each answered turn is kept (at most 7) and asked before the next; reset() and a
+    // new scene forget them; off by default.
+    void chatHistoryIsKeptAndReset() {
+        const std::string run = path("run");
+        QVERIFY2(fileExists(run + "/checkpoint/checkpoint.json"), "trainsAndEvaluates runs first");
+        std::unique_ptr<SceneChat> chat = SceneChat::openInst3d(run + "/checkpoint");
+        chat->setScene(featureCachePath(features_, "scene0000_00"));
+        GenerationConfig gen;
+        gen.maxNewTokens = 4;
+        chat->ask("Where is the chair?", gen);
+        QCOMPARE(chat->historyTurns(), size_t(0));
+        chat->setKeepHistory(true);
+        for (int i = 0; i < 9; ++i) chat->ask("Where is the chair?", gen);
+        QCOMPARE(chat->historyTurns(), size_t(7));
+        chat->reset();
+        QCOMPARE(chat->historyTurns(), size_t(0));
+        chat->ask("Where is the chair?", gen);
+        chat->setScene(featureCachePath(features_, "scene0001_00"));
+        QCOMPARE(chat->historyTurns(), size_t(0));
     }
 
     // optim.id_assignment=random (Chat-Scene's randperm reading): a new identifier per object and sample,
