@@ -8,7 +8,7 @@
 #                    there are skipped, so an interrupted build continues
 #     --stage NAME   run from this stage on: world encoder extract train eval bundle
 #     --no-install   leave resources/models/demo as it is (the bundle is still made under DIR/bundle)
-# About 75 minutes on 2 cores (docs/demo-model.md has the figures of the bundled build).
+# About 45 minutes on 2 cores before evaluation (docs/demo-model.md has the figures).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
