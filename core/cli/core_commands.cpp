@@ -59,6 +59,10 @@ int runSynth(const std::vector<std::string>& argv) {
     o.jpegQuality = config.getInt("synth.jpeg_quality");
     o.language.descriptionsPerTarget = config.getInt("synth.descriptions_per_target");
     o.language.descriptionsPerScene = config.getInt("synth.descriptions_per_scene");
+    o.roomScale = config.getDouble("synth.room_scale");
+    o.extraObjects = config.getInt("synth.extra_objects");
+    if (o.roomScale < 0.5 || o.roomScale > 3.0) throw UsageError("synth.room_scale must be between 0.5 and 3");
+    if (o.extraObjects < 0 || o.extraObjects > 60) throw UsageError("synth.extra_objects must be between 0 and 60");
     if (o.language.descriptionsPerTarget < 1 || o.language.descriptionsPerScene < 1)
         throw UsageError("synth.descriptions_per_target and synth.descriptions_per_scene must be >= 1");
     if (o.numScenes < 1 || o.numScenes > 10000) throw UsageError("--scenes must be between 1 and 10000");

@@ -237,10 +237,10 @@ int RoomLayout::onTop(Model model, int supportId, SurfaceRegion region, bool ali
 
 // ---- furnishing ----------------------------------------------------------------------------------------
 
-Furnisher::Furnisher(RoomLayout& layout, SynthRng& rng, double vertexSpacing, int maxObjects)
+Furnisher::Furnisher(RoomLayout& layout, SynthRng& rng, double vertexSpacing, int maxObjects, double budgetScale)
     : layout_(layout), rng_(rng), spacing_(vertexSpacing), maxObjects_(maxObjects) {
     // ~150k vertices at the default 5 cm spacing, scaled with the vertex density.
-    vertexBudget_ = 148000.0 * (0.05 / vertexSpacing) * (0.05 / vertexSpacing);
+    vertexBudget_ = 148000.0 * (0.05 / vertexSpacing) * (0.05 / vertexSpacing) * budgetScale;
 }
 
 double Furnisher::vertexCount(const Model& model) const {
@@ -455,6 +455,16 @@ void furnish(Furnisher& f, RoomType type) {
         case RoomType::Bathroom: bathroom(f); break;
     }
     ensureRepeats(f);
+}
+
+void addClutter(Furnisher& f, int count) {
+    const std::vector<const char*> againstWall = {"plant", "trash can", "chair", "bookshelf", "cabinet", "lamp"};
+    const std::vector<const char*> onFloor = {"box", "armchair", "table"};
+    // A spot may be refused (no room left): try a few times as many as asked.
+    for (int attempt = 0, added = 0; added < count && attempt < 4 * count && !f.full(); ++attempt) {
+        const int id = f.rng().chance(0.6) ? wallItem(f, f.rng().pick(againstWall)) : floorItem(f, f.rng().pick(onFloor));
+        added += id >= 0;
+    }
 }
 
 }  // namespace inst3d

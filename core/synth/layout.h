@@ -73,7 +73,8 @@ AABB surfaceBox(const PlacedObject& object);
 // Furnishes the room for its scene type; colors are drawn per category, avoiding repeats most of the time.
 class Furnisher {
 public:
-    Furnisher(RoomLayout& layout, SynthRng& rng, double vertexSpacing, int maxObjects);
+    // budgetScale multiplies the ~150k-vertex budget (larger rooms, extra objects).
+    Furnisher(RoomLayout& layout, SynthRng& rng, double vertexSpacing, int maxObjects, double budgetScale = 1.0);
     Model make(const std::string& category, const ModelStyle& style = {});
     bool full() const { return layout_.count() >= maxObjects_; }
     // False when adding the model would push the scene past its vertex budget.
@@ -95,5 +96,7 @@ private:
 enum class RoomType { Bedroom, LivingRoom, Office, Bathroom };
 const char* sceneTypeName(RoomType type);  // ScanNet's sceneType strings
 void furnish(Furnisher& f, RoomType type);
+// Up to `count` more everyday objects against the walls and on the floor (held-out layouts: SynthOptions).
+void addClutter(Furnisher& f, int count);
 
 }  // namespace inst3d

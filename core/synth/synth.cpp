@@ -27,6 +27,7 @@ namespace inst3d {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+constexpr double kUsualObjects = 26;  // the middle of a room's usual object cap (22-30)
 
 // Independent random streams per scene, so that e.g. a change in the camera path leaves layouts alone.
 enum Stream : uint64_t { kLayoutStream = 1, kMeshStream = 2, kCameraStream = 3, kAlignStream = 4, kSplitStream = 5 };
@@ -97,10 +98,10 @@ void addOpenings(RoomLayout& layout, SynthRng& rng, double spacing) {
     }
 }
 
-SynthRoom drawRoom(SynthRng& rng) {
+SynthRoom drawRoom(SynthRng& rng, double scale) {
     SynthRoom room;
-    room.width = cm(rng.uniform(3.5, 7.0));
-    room.depth = cm(rng.uniform(3.0, 6.0));
+    room.width = cm(rng.uniform(3.5, 7.0) * scale);
+    room.depth = cm(rng.uniform(3.0, 6.0) * scale);
     room.height = cm(rng.uniform(2.5, 3.0));
     room.doorWall = rng.intIn(0, 3);
     return room;
@@ -341,7 +342,7 @@ SynthScene generateSynthScene(int index, const SynthOptions& options) {
     SynthScene scene;
     scene.id = sceneIdFor(index);
     SynthRng rng(mixSeed(options.seed, static_cast<uint64_t>(index), kLayoutStream));
-    scene.room = drawRoom(rng);
+    scene.room = drawRoom(rng, options.roomScale);
 
     RoomLayout layout(scene.room, rng);
     const std::vector<int> wallColors = colorChoices("wall");
@@ -351,8 +352,11 @@ SynthScene generateSynthScene(int index, const SynthOptions& options) {
         if (c != wallColor) floorColors.push_back(c);
     layout.addShell(wallColor, rng.pick(floorColors));
     addOpenings(layout, rng, options.vertexSpacing);
-    Furnisher furnisher(layout, rng, options.vertexSpacing, rng.intIn(22, 30));
+    const double areaScale = options.roomScale * options.roomScale;
+    Furnisher furnisher(layout, rng, options.vertexSpacing, rng.intIn(22, 30) + options.extraObjects,
+                        areaScale * (1.0 + double(options.extraObjects) / kUsualObjects));
     furnish(furnisher, roomTypeFor(index, options.seed));
+    addClutter(furnisher, options.extraObjects);
 
     SynthRng alignRng(mixSeed(options.seed, static_cast<uint64_t>(index), kAlignStream));
     scene.axisAlignment = drawAxisAlignment(alignRng);

@@ -40,6 +40,10 @@ struct SynthOptions {
     bool writeLanguage = true;
     int jpegQuality = 90;
     SynthLanguageSizes language;
+    // Layouts a training world did not see, for held-out evaluation (docs/demo-model.md). The defaults
+    // draw exactly the scenes they always drew.
+    double roomScale = 1.0;          // room width and depth ranges (3.5-7 m x 3-6 m) multiplied by this
+    int extraObjects = 0;            // furniture added past the room type's usual set (and its object cap)
 };
 
 // A named palette color: names used in the language annotations map to these exact RGB values.

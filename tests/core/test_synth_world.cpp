@@ -158,10 +158,12 @@ AlignedScene alignScene(const SynthScene& s) {
     return a;
 }
 
-std::vector<SynthScene> sampleScenes(uint64_t seed, int count) {
+std::vector<SynthScene> sampleScenes(uint64_t seed, int count, double roomScale = 1.0, int extraObjects = 0) {
     SynthOptions o;
     o.seed = seed;
     o.numFrames = 0;
+    o.roomScale = roomScale;
+    o.extraObjects = extraObjects;
     std::vector<SynthScene> scenes;
     for (int i = 0; i < count; ++i) scenes.push_back(generateSynthScene(i, o));
     return scenes;
@@ -190,6 +192,7 @@ private slots:
     void sameSeedSameBytes();
     void coversManyCategories();
     void layoutIsPhysical();
+    void heldOutLayoutsAreLargerAndFuller();
     void meshIsWellFormed();
     void axisAlignmentIsRealistic();
     void rasterizerClipsAtNearPlane();
@@ -406,9 +409,31 @@ void TestSynthWorld::coversManyCategories() {
     QVERIFY(furniture.size() >= 15);
 }
 
+// synth.room_scale and synth.extra_objects: rooms larger and fuller than a training world's, while the
+// defaults still draw the very same scenes.
+void TestSynthWorld::heldOutLayoutsAreLargerAndFuller() {
+    const int n = 6;
+    const std::vector<SynthScene> usual = sampleScenes(3, n), again = sampleScenes(3, n, 1.0, 0), bigger = sampleScenes(3, n, 1.5, 15);
+    double usualArea = 0, biggerArea = 0, usualObjects = 0, biggerObjects = 0;
+    for (int i = 0; i < n; ++i) {
+        QCOMPARE(again[i].mesh.xyz, usual[i].mesh.xyz);
+        usualArea += usual[i].room.width * usual[i].room.depth;
+        biggerArea += bigger[i].room.width * bigger[i].room.depth;
+        usualObjects += double(usual[i].objects.size());
+        biggerObjects += double(bigger[i].objects.size());
+    }
+    qInfo("room area %.1f -> %.1f m2, objects %.1f -> %.1f per scene", usualArea / n, biggerArea / n, usualObjects / n,
+          biggerObjects / n);
+    QVERIFY(biggerArea > 2.0 * usualArea);  // 1.5^2 = 2.25
+    QVERIFY(biggerObjects > usualObjects + 8 * n);
+}
+
 void TestSynthWorld::layoutIsPhysical() {
-    for (uint64_t seed : {0u, 1u}) {
-        for (const SynthScene& s : sampleScenes(seed, 5)) {
+    std::vector<SynthScene> scenes = sampleScenes(0, 5), more = sampleScenes(1, 5), heldOut = sampleScenes(2, 4, 1.4, 12);
+    scenes.insert(scenes.end(), more.begin(), more.end());
+    scenes.insert(scenes.end(), heldOut.begin(), heldOut.end());  // the held-out layouts are as physical
+    {
+        for (const SynthScene& s : scenes) {
             const SynthRoom& room = s.room;
             const AlignedScene aligned = alignScene(s);
             for (const SynthObject& o : s.objects) {
