@@ -11,6 +11,7 @@
 
 #include "core/common/error.h"
 #include "core/data/answer_parser.h"
+#include "core/eval/box_json.h"
 #include "models/weights/torch_runtime.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
@@ -92,28 +93,6 @@ GroundedAnswer groundAnswer(const SceneFeatures& features, ChatReply reply) {
     return out;
 }
 
-namespace {
-
-nlohmann::json boxJson(const AABB& box) {
-    const Vec3 c = box.center(), s = box.size();
-    return {{"center", {c.x, c.y, c.z}}, {"size", {s.x, s.y, s.z}}};
-}
-
-std::string boxText(const AABB& box) {
-    const Vec3 c = box.center(), s = box.size();
-    char text[160];
-    std::snprintf(text, sizeof text, "centre (%.2f, %.2f, %.2f) m, size %.2f x %.2f x %.2f m", c.x, c.y, c.z, s.x, s.y, s.z);
-    return text;
-}
-
-std::string identifierText(int id) {
-    char text[16];
-    std::snprintf(text, sizeof text, "<OBJ%03d>", id);
-    return text;
-}
-
-}  // namespace
-
 nlohmann::json answerJson(const std::string& question, const GroundedAnswer& a) {
     nlohmann::json objects = nlohmann::json::array();
     for (size_t i = 0; i < a.objects.size(); ++i)
@@ -156,7 +135,7 @@ std::string conversationMarkdown(const ChatSession& session, const std::string& 
         md += "\n## " + std::to_string(++n) + ". " + t.question.toStdString() + "\n\n" + t.answer.toStdString() +
               (t.cancelled ? " *(stopped)*" : "") + "\n";
         for (size_t i = 0; i < a.objects.size(); ++i)
-            md += "\n- `" + identifierText(a.objects[i].identifier) + "` " + (a.labels[i].empty() ? "(no label)" : a.labels[i]) + ": " +
+            md += "\n- `" + objectToken(a.objects[i].identifier) + "` " + (a.labels[i].empty() ? "(no label)" : a.labels[i]) + ": " +
                   boxText(a.objects[i].box);
         if (!a.objects.empty()) md += "\n";
     }
@@ -223,20 +202,27 @@ void ChatSession::setScene(const QString& featureCache, size_t meshVertices) {
         state->featuresPath = path;
         state->meshVertices = meshVertices;
         if (path.empty()) return;
+        SceneState scene;
         try {
-            SceneState scene;
             scene.features = readCacheFor(path, meshVertices);
+        } catch (const std::exception& e) {  // the cache itself is bad: no model will take it
+            state->featuresPath.clear();
+            post([this, m = messageOf(e)] { Q_EMIT failed(m); });
+            return;
+        }
+        try {
             if (state->chat) {
                 state->chat->setScene(path);
                 scene.objects = state->chat->objects();
             }
-            post([this, scene, path] {
-                if (featuresPath_.toStdString() == path) applyScene(scene);
-            });
         } catch (const std::exception& e) {
-            state->featuresPath.clear();
+            // Only this model refuses the cache (other encoders): the path is kept, so the model opened next
+            // (Open Model, the one the cache was made for) takes the scene without reopening it.
             post([this, m = messageOf(e)] { Q_EMIT failed(m); });
         }
+        post([this, scene, path] {
+            if (featuresPath_.toStdString() == path) applyScene(scene);
+        });
     });
 }
 

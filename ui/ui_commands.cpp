@@ -187,7 +187,9 @@ int printHeadless(const ViewRequest& r, const DisplayStatus& display) {
     std::cout << describeScene(*scene);
     std::cerr << "inst3d view: the 3D viewer needs a display (" << display.reason
               << ").\nRun it on a desktop, or render an image with: xvfb-run -a inst3d view "
-              << (r.isDefaultPath ? "" : "PATH ") << "--screenshot out.png\n";
+              << (r.isDefaultPath ? "" : "PATH ") << "--screenshot out.png\n"
+              << "Talk with the scene in the terminal: inst3d chat " << r.path
+              << "   (one question: --ask \"Where is the lamp?\" --json)\n";
     return 0;
 }
 

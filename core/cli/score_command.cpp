@@ -10,6 +10,7 @@
 #include "core/common/error.h"
 #include "core/common/file_util.h"
 #include "core/eval/answer_metrics.h"
+#include "core/eval/box_json.h"
 #include "core/eval/box_metrics.h"
 #include "core/eval/caption_metrics.h"
 #include "core/eval/caption_report.h"
@@ -49,19 +50,7 @@ public:
         for (size_t i = 0; i < a.size(); ++i) out.push_back(string(a[i], where + "." + key + "[" + std::to_string(i) + "]"));
         return out;
     }
-    EvalBox box(const ojson& v, const std::string& where) const {
-        EvalBox b;
-        for (const char* key : {"center", "size"}) {
-            const ojson& a = array(v, key, where);
-            if (a.size() != 3) fail(path_, where + "." + key + ": expected 3 numbers");
-            for (int k = 0; k < 3; ++k) {
-                if (!a[k].is_number()) fail(path_, where + "." + key + ": expected 3 numbers");
-                (key[0] == 'c' ? b.center : b.size)[k] = a[k].get<double>();
-            }
-        }
-        if (const char* why = invalidBoxReason(b)) fail(path_, where + ": the box has " + why);
-        return b;
-    }
+    EvalBox box(const ojson& v, const std::string& where) const { return readJsonBox(path_, v, where); }
     const std::string& path() const { return path_; }
 
 private:

@@ -19,6 +19,7 @@
 #include "core/data/answer_parser.h"
 #include "core/data/datasets.h"
 #include "core/data/proposal_matching.h"
+#include "core/eval/box_json.h"
 #include "core/eval/answer_metrics.h"
 #include "core/eval/box_metrics.h"
 #include "core/eval/caption_report.h"
@@ -67,20 +68,6 @@ std::vector<std::string> stringsField(const std::string& path, const ojson& obj,
     return out;
 }
 
-EvalBox boxValue(const std::string& path, const ojson& v, const std::string& where) {
-    EvalBox b;
-    for (const char* key : {"center", "size"}) {
-        const ojson& a = field(path, v, key, where);
-        if (!a.is_array() || a.size() != 3) fail(path, where + "." + key + ": expected 3 numbers");
-        for (int k = 0; k < 3; ++k) {
-            if (!a[k].is_number()) fail(path, where + "." + key + ": expected 3 numbers");
-            (key[0] == 'c' ? b.center : b.size)[k] = a[k].get<double>();
-        }
-    }
-    if (const char* why = invalidBoxReason(b)) fail(path, where + ": the box has " + why);
-    return b;
-}
-
 // {scene_id: {index: box}}; the indices of a scene must be 0..n-1 (proposal rank / object id).
 using SceneBoxMap = std::map<std::string, std::vector<EvalBox>>;
 SceneBoxMap readJsonBoxFile(const std::string& path) {
@@ -96,7 +83,7 @@ SceneBoxMap readJsonBoxFile(const std::string& path) {
             const auto parsed = std::from_chars(key.data(), key.data() + key.size(), index);  // refuses overflow
             if (key.empty() || key.find_first_not_of("0123456789") != std::string::npos || parsed.ec != std::errc())
                 fail(path, where + ": the key must be a non-negative integer index within 32 bits");
-            byIndex[index] = boxValue(path, box, where);
+            byIndex[index] = readJsonBox(path, box, where);
         }
         std::vector<EvalBox>& v = out[scene];
         for (const auto& [index, box] : byIndex) {

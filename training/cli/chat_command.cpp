@@ -13,6 +13,7 @@
 #include "core/common/file_util.h"
 #include "core/config/config.h"
 #include "core/data/answer_parser.h"
+#include "core/eval/box_json.h"
 #include "core/features/feature_cache.h"
 #include "models/weights/torch_runtime.h"
 #include "training/model_bundle.h"
@@ -65,14 +66,6 @@ std::string sceneArgument(const ChatOptions& o, const std::string& scene, bool q
     return cacheOfScenePath(o, scene, quiet);
 }
 
-std::string boxText(const AABB& b) {
-    if (b.empty()) return "";
-    const Vec3 c = b.center(), s = b.size();
-    char text[160];
-    std::snprintf(text, sizeof text, "  centre (%.2f, %.2f, %.2f) size (%.2f, %.2f, %.2f) m", c.x, c.y, c.z, s.x, s.y, s.z);
-    return text;
-}
-
 const ChatObject* objectById(const SceneChat& chat, int id) {
     for (const ChatObject& o : chat.objects())
         if (o.id == id) return &o;
@@ -95,7 +88,8 @@ void answer(SceneChat& chat, const std::string& question, const GenerationConfig
     std::printf("\n");
     for (int id : r.objectIds) {
         const ChatObject* o = objectById(chat, id);
-        std::printf("  -> %s %s%s\n", objectToken(id).c_str(), o ? o->label.c_str() : "", o ? boxText(o->box).c_str() : "");
+        const std::string box = o && !o->box.empty() ? "  " + boxText(o->box) : "";
+        std::printf("  -> %s %s%s\n", objectToken(id).c_str(), o ? o->label.c_str() : "", box.c_str());
     }
     for (int id : r.unknownIds) std::printf("  -> %s is not an object of this scene\n", objectToken(id).c_str());
 }
@@ -110,10 +104,7 @@ nlohmann::ordered_json answerJson(const SceneChat& chat, const std::string& ques
     for (int id : r.objectIds) {
         const ChatObject* o = objectById(chat, id);
         nlohmann::ordered_json entry = {{"id", id}, {"token", objectToken(id)}, {"label", o ? o->label : ""}};
-        if (o && !o->box.empty()) {
-            const Vec3 c = o->box.center(), s = o->box.size();
-            entry["box"] = {{"center", {c.x, c.y, c.z}}, {"size", {s.x, s.y, s.z}}};
-        }
+        if (o && !o->box.empty()) entry["box"] = boxJson(o->box);
         objects.push_back(entry);
     }
     const double decodeSeconds = r.totalSeconds - r.promptSeconds;

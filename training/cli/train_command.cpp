@@ -181,6 +181,7 @@ void setUp(Run& r, bool resume) {
     r.info.tags = r.cfg.getString("data.train_tag");
     if (resume) {
         r.stack = loadInst3dCheckpoint(r.ckptDir, &r.info);
+        r.info.tags = r.cfg.getString("data.train_tag");  // a resumed stage may train other tasks (the demo's stage 2)
         if (fs::exists(joinPath(r.ckptDir, "llm"))) r.baseLlmDir = joinPath(r.ckptDir, "llm");
     } else {
         r.stack.config = mc;
