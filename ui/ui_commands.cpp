@@ -189,7 +189,7 @@ int printHeadless(const ViewRequest& r, const DisplayStatus& display) {
               << ").\nRun it on a desktop, or render an image with: xvfb-run -a inst3d view "
               << (r.isDefaultPath ? "" : "PATH ") << "--screenshot out.png\n"
               << "Talk with the scene in the terminal: inst3d chat " << r.path
-              << "   (one question: --ask \"Where is the lamp?\" --json)\n";
+              << "\n  one question, as JSON: --ask 'Which object matches the description \"this is a red lamp.\"? Give its ID.' --json\n";
     return 0;
 }
 
