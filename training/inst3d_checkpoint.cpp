@@ -19,12 +19,6 @@ namespace {
 
 constexpr const char* kFormat = "inst3d-checkpoint/1";
 
-void replaceDirectory(const std::string& tmp, const std::string& dir) {
-    const std::string old = dir + ".old-" + std::to_string(::getpid());
-    if (fs::exists(dir)) fs::rename(dir, old);
-    fs::rename(tmp, dir);
-    fs::remove_all(old);
-}
 
 }  // namespace
 
@@ -38,7 +32,10 @@ void saveLlamaFolder(const LlamaModel& llm, const std::string& dir) {
 
 void saveInst3dCheckpoint(const std::string& dir, const Inst3dStack& st, const CheckpointInfo& info,
                           const Inst3dTrainer* trainer, const std::string& baseLlmDir) {
+    // Staged beside `dir` and exchanged with it in one step: a kill during a save leaves the previous
+    // checkpoint whole (tests/core/test_crash_safety.cpp kills writers of this kind at random instants).
     const std::string tmp = dir + ".tmp-" + std::to_string(::getpid());
+    if (!parentPath(dir).empty()) removeStaleTemporaries(parentPath(dir));
     fs::remove_all(tmp);
     makeDirectories(tmp);
     st.model->save(joinPath(tmp, "inst3d.safetensors"));
@@ -56,12 +53,13 @@ void saveInst3dCheckpoint(const std::string& dir, const Inst3dStack& st, const C
                                 {"tags", info.tags},
                                 {"steps", info.steps}};
     writeFileAtomic(joinPath(tmp, "checkpoint.json"), j.dump(1) + "\n");
-    replaceDirectory(tmp, dir);
+    replaceDirectoryAtomic(tmp, dir);
 }
 
 namespace {
 
 nlohmann::json readCheckpointJson(const std::string& dir) {
+    recoverReplacedDirectory(dir);  // a save killed between its two renames (file systems without exchange)
     const std::string path = joinPath(dir, "checkpoint.json");
     if (!fileExists(path)) fail(path, "not found: " + dir + " is not an inst3d checkpoint folder");
     nlohmann::json j = parseJsonFile(path);

@@ -107,6 +107,7 @@ void loadCrops(const SceneFeatures& f, SceneObjects& s) {
 }  // namespace
 
 std::vector<std::string> splitScenes(const std::string& root, const std::string& split) {
+    requireComplete(root);  // a world whose inst3d synth was killed
     const std::string path = joinPath(root, "splits/scannetv2_" + split + ".txt");
     std::istringstream in(readTextFile(path));
     std::vector<std::string> out;

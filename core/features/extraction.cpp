@@ -195,6 +195,7 @@ ExtractReport runExtraction(const ExtractJob& job, const ExtractOptions& options
                             CropEncoder* encoder2d, const std::function<bool(size_t, size_t, const std::string&)>& progress) {
     ExtractReport report;
     makeDirectories(job.outDir);
+    removeStaleTemporaries(job.outDir);  // caches an interrupted earlier run was writing
     for (size_t i = 0; i < job.sceneDirs.size(); ++i) {
         const std::string& dir = job.sceneDirs[i];
         if (progress && !progress(i, job.sceneDirs.size(), dir)) break;
@@ -228,6 +229,7 @@ ExtractReport runExtraction(const ExtractJob& job, const ExtractOptions& options
 std::vector<std::string> listSceneDirs(const std::string& scansDir, const std::string& splitFile) {
     namespace fs = std::filesystem;
     if (!isDirectory(scansDir)) fail(scansDir, "not a folder");
+    if (!parentPath(scansDir).empty()) requireComplete(parentPath(scansDir));  // W of W/scans: a killed synth
     std::vector<std::string> dirs;
     if (!splitFile.empty()) {
         std::ifstream in(splitFile);

@@ -483,6 +483,7 @@ void SensWriter::finish() {
     if (ok && ::fseeko(file_, 0, SEEK_SET) != 0) ok = false;
     writeAll(file_, bytes.data(), bytes.size(), ok);
     if (std::fflush(file_) != 0) ok = false;
+    if (ok && ::fsync(::fileno(file_)) != 0) ok = false;  // durable before it replaces anything
     if (!ok) discard("write failed (disk full?)");
     bool closed = std::fclose(file_) == 0;
     file_ = nullptr;
@@ -492,6 +493,7 @@ void SensWriter::finish() {
         failed_ = true;
         fail(path_, "cannot move the finished file into place (" + why + ")");
     }
+    syncPath(parentPath(path_).empty() ? "." : parentPath(path_));
 }
 
 }  // namespace inst3d

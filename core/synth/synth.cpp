@@ -396,6 +396,8 @@ void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
     const int n = std::max(0, options.numScenes);
     const std::string scansDir = joinPath(outDir, "scans");
     makeDirectories(scansDir);
+    removeStaleTemporaries(outDir, /*recursive=*/true);  // what an interrupted earlier run left
+    markIncomplete(outDir, "run inst3d synth --out " + outDir + " again");
     std::vector<SynthScene> kept;  // the language generator needs every scene at once
     std::vector<std::string> ids;
     std::map<std::string, int> counts;
@@ -414,6 +416,7 @@ void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
         report(0.9, "language annotations");
         writeSynthLanguage(outDir, kept, splits, options.seed, options.language);
     }
+    markComplete(outDir);
     report(1.0, "done");
 }
 

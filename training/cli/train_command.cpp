@@ -282,6 +282,7 @@ int runTrain(const std::vector<std::string>& argv) {
     r.ckptDir = joinPath(r.dir, "checkpoint");
     r.log = joinPath(r.dir, "loss.jsonl");
     const bool resume = args.has("resume");
+    recoverReplacedDirectory(r.ckptDir);  // a save killed between its two renames
     if (resume && !fileExists(joinPath(r.ckptDir, "checkpoint.json"))) fail(r.ckptDir, "nothing to resume");
     if (!resume && fileExists(joinPath(r.ckptDir, "checkpoint.json")) && envRank() == 0)
         fail(r.ckptDir, "a checkpoint exists already (--resume to continue it, or another output)");
