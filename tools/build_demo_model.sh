@@ -9,7 +9,7 @@
 #                    there are skipped, so an interrupted build continues
 #     --stage NAME   run from this stage on: world encoder extract train eval heldout bundle
 #     --no-install   leave resources/models/demo as it is (the bundle is still made under DIR/bundle)
-# About 45 minutes on 2 cores before evaluation (docs/demo-model.md has the figures).
+# About 55 minutes on 2 cores before evaluation (docs/demo-model.md has the figures).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -57,8 +57,8 @@ case " ${STAGES[*]} " in *" $FROM "*) ;; *) echo "build_demo_model.sh: unknown s
 mkdir -p "$WORK"
 
 if reached world && [ ! -f "$WORLD/splits/scannetv2_val.txt" ]; then
-  log "world: 40 scenes, seed 7, 10 ScanRefer sentences per object"
-  timed "$BIN" synth --out "$WORLD" --scenes 40 --seed 7 synth.descriptions_per_target=10 synth.descriptions_per_scene=400
+  log "world: 80 scenes, seed 17, 10 ScanRefer sentences per object"
+  timed "$BIN" synth --out "$WORLD" --scenes 80 --seed 17 synth.descriptions_per_target=10 synth.descriptions_per_scene=400
 fi
 
 if reached encoder && [ ! -f "$UNI3D" ]; then
