@@ -82,10 +82,10 @@ std::string makeFeatureCache(const EncoderSpecs& enc, const CheckpointInfo& info
     options.views = ViewSelectionOptions::fromConfig(Config::defaults());
     // A capture without annotations has no ground truth: the built-in segmenter's proposals instead.
     setProposalSource(options, enc.proposals == "gt" && scene.instances.empty() ? "builtin" : enc.proposals);
-    report(kLoadShare, "opening the encoders");
+    if (!report(kLoadShare, "opening the encoders")) throw Cancelled();
     std::unique_ptr<PointEncoder> e3 = openPointEncoder(enc.uni3d, enc.uni3dConfig);
     std::unique_ptr<CropEncoder> e2 = openCropEncoder(enc.clip);
-    report(kLoadShare, "extracting features (" + options.proposalsName + " proposals)");
+    if (!report(kLoadShare, "extracting features (" + options.proposalsName + " proposals)")) throw Cancelled();
     const SceneFeatures f = extractSceneFeatures(scene, options, e3.get(), e2.get());
     const std::string mismatch = encoderMismatch(info, f.provenance);
     if (!mismatch.empty()) fail(target, "the model's encoders.json does not make the caches its checkpoint was trained on: " + mismatch);

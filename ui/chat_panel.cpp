@@ -50,6 +50,7 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
       stop_(new QPushButton(tr("Stop"), this)),
       clear_(new QPushButton(tr("Clear"), this)),
       askSelection_(new QPushButton(tr("Ask about selection"), this)),
+      makeFeatures_(new QPushButton(tr("Make Feature Cache"), this)),
       status_(new QLabel(this)),
       busy_(new QProgressBar(this)) {
     busy_->setRange(0, 0);  // indeterminate: a model load or an answer has no known length
@@ -66,7 +67,10 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
     presets_->setObjectName("ChatPresets");
     status_->setObjectName("ChatStatus");
     status_->setWordWrap(true);
-    stop_->setToolTip(tr("Stop the answer being generated"));
+    stop_->setToolTip(tr("Stop the answer being generated, or the feature cache being made"));
+    makeFeatures_->setObjectName("MakeFeatures");
+    makeFeatures_->setToolTip(tr("Extract the scene's object features with the model's own encoders"));
+    makeFeatures_->hide();
     askSelection_->setToolTip(tr("Ask for a description of the object selected in 3D or in the instance table"));
     buildPresets();
 
@@ -74,6 +78,7 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
     for (QPushButton* b : {send_, stop_, clear_}) buttons->addWidget(b);
     auto* layout = new QVBoxLayout(this);
     layout->addWidget(status_);
+    layout->addWidget(makeFeatures_);
     layout->addWidget(busy_);
     layout->addWidget(transcript_, 1);
     layout->addWidget(presets_);
@@ -83,7 +88,20 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
 
     connect(input_, &QLineEdit::returnPressed, this, &ChatPanel::send);
     connect(send_, &QPushButton::clicked, this, &ChatPanel::send);
-    connect(stop_, &QPushButton::clicked, session_, &ChatSession::stop);
+    connect(stop_, &QPushButton::clicked, this, [this] {
+        if (session_->isMakingFeatures()) session_->cancelFeatures();
+        session_->stop();
+    });
+    connect(makeFeatures_, &QPushButton::clicked, this, [this] {
+        makeFeatures_->setEnabled(false);
+        Q_EMIT makeFeaturesRequested();
+    });
+    connect(session_, &ChatSession::featuresProgress, this, &ChatPanel::onFeaturesProgress);
+    connect(session_, &ChatSession::featuresMade, this, [this](const QString& path, const QString& proposals) {
+        makeFeatures_->hide();
+        busy_->setRange(0, 0);
+        setStatus(tr("Feature cache made with the model's encoders and %1 proposals: %2").arg(proposals, path));
+    });
     connect(clear_, &QPushButton::clicked, this, [this] {
         session_->clear();
         document_->setGroundedObjects({});
@@ -103,11 +121,16 @@ ChatPanel::ChatPanel(SceneDocument* document, ChatSession* session, QWidget* par
     });
     connect(session_, &ChatSession::modelChanged, this, &ChatPanel::updateButtons);
     connect(session_, &ChatSession::sceneReady, this, [this] {
+        makeFeatures_->hide();
         setStatus(tr("%1 objects shown to the model (%2)").arg(session_->objects().size()).arg(session_->featuresPath()));
         updateButtons();
         render();
     });
-    connect(session_, &ChatSession::failed, this, &ChatPanel::setStatus);
+    connect(session_, &ChatSession::failed, this, [this](const QString& message) {
+        busy_->setRange(0, 0);
+        makeFeatures_->setEnabled(true);  // a failed or cancelled extraction may be tried again
+        setStatus(message);
+    });
     connect(document_, &SceneDocument::selectedInstanceChanged, this, &ChatPanel::updateButtons);
     updateButtons();
 }
@@ -282,8 +305,22 @@ void ChatPanel::render() {
     transcript_->verticalScrollBar()->setValue(transcript_->verticalScrollBar()->maximum());
 }
 
+void ChatPanel::offerFeatures(const QString& text) {
+    setStatus(text);
+    makeFeatures_->setEnabled(!session_->isMakingFeatures());
+    makeFeatures_->show();
+}
+
+void ChatPanel::onFeaturesProgress(double fraction, const QString& message) {
+    constexpr int kSteps = 100;
+    busy_->setRange(0, kSteps);
+    busy_->setValue(qRound(fraction * kSteps));
+    setStatus(tr("Making the feature cache (%1 %): %2").arg(qRound(fraction * kSteps)).arg(message));
+    updateButtons();
+}
+
 void ChatPanel::updateButtons() {
-    const bool asking = session_->isAsking();
+    const bool asking = session_->isAsking() || session_->isMakingFeatures();
     send_->setEnabled(session_->canAsk());
     input_->setEnabled(session_->hasModel() && session_->hasScene());
     stop_->setEnabled(asking);

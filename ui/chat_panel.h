@@ -35,6 +35,7 @@ public:
     QPushButton* stopButton() const { return stop_; }
     QPushButton* clearButton() const { return clear_; }
     QPushButton* askSelectionButton() const { return askSelection_; }
+    QPushButton* makeFeaturesButton() const { return makeFeatures_; }  // shown while offerFeatures() offers it
     QLabel* statusLabel() const { return status_; }
     QProgressBar* busyBar() const { return busy_; }  // shown while the model loads, encodes or answers
 
@@ -42,6 +43,14 @@ public:
     void askAboutSelection();   // fills "Describe <OBJ007>..." for the selected object; Enter sends it
     void applyPreset(int index);
     void setStatus(const QString& text);
+    // The scene has no cache for this model but the model's encoders can make one: says so and shows the
+    // "Make Feature Cache" button (makeFeaturesRequested on click); hidden again once a scene is ready.
+    void offerFeatures(const QString& text);
+
+Q_SIGNALS:
+    void makeFeaturesRequested();
+
+public:
     // Grounds identifiers in the 3D view (what a chip click and a finished answer do).
     void ground(const std::vector<int>& identifiers);
     // The identifier of the document's selected instance in the session's cache, -1 when none matches.
@@ -51,6 +60,7 @@ private:
     void buildPresets();
     void render();
     void updateButtons();
+    void onFeaturesProgress(double fraction, const QString& message);
     void onTurnUpdated(int index);
     void onTurnFinished(int index);
     void onAnchorClicked(const QUrl& url);
@@ -68,6 +78,7 @@ private:
     QPushButton* stop_;
     QPushButton* clear_;
     QPushButton* askSelection_;
+    QPushButton* makeFeatures_;
     QLabel* status_;
     QProgressBar* busy_;
     QStringList presetTemplates_;

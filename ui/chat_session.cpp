@@ -12,6 +12,7 @@
 #include "core/common/error.h"
 #include "core/data/answer_parser.h"
 #include "core/eval/box_json.h"
+#include "core/io/scene_loader.h"
 #include "models/weights/torch_runtime.h"
 #include "core/common/file_util.h"
 #include "core/config/config.h"
@@ -47,6 +48,7 @@ int matchingProposal(const SceneFeatures& features, const std::vector<uint32_t>&
 
 struct ChatSession::Worker {
     std::unique_ptr<SceneChat> chat;
+    ModelBundle bundle;        // the open model's folder: its encoders make missing feature caches
     std::string featuresPath;  // the scene to encode ("" none) and the mesh it must fit
     size_t meshVertices = 0;
 };
@@ -62,6 +64,15 @@ std::shared_ptr<const SceneFeatures> readCacheFor(const std::string& path, size_
         fail(path, "made for a mesh of " + std::to_string(features->meshVertices) + " vertices, the open scene has " +
                        std::to_string(meshVertices) + " (extract it again for this scene)");
     return features;
+}
+
+// The bundle a model folder belongs to: the folder itself, or the bundle whose checkpoint/ it is (the viewer
+// opens the bundled demo model by its checkpoint folder).
+ModelBundle bundleOf(const std::string& dir) {
+    ModelBundle b = openModelBundle(dir);
+    const std::string parent = parentPath(dir);
+    if (!b.encoders && baseName(dir) == "checkpoint" && fileExists(joinPath(parent, "encoders.json"))) return openModelBundle(parent);
+    return b;
 }
 
 }  // namespace
@@ -175,15 +186,18 @@ void ChatSession::openModel(const QString& checkpointDir) {
     run([this, state = state_, dir] {
         try {
             state->chat = SceneChat::openInst3d(dir);
+            state->bundle = bundleOf(dir);
+            const QString proposals = state->bundle.encoders ? QString::fromStdString(state->bundle.encoders->proposals) : QString();
             SceneState scene;
             if (!state->featuresPath.empty()) {
                 scene.features = readCacheFor(state->featuresPath, state->meshVertices);
                 state->chat->setScene(state->featuresPath);
                 scene.objects = state->chat->objects();
             }
-            post([this, dir, scene] {
+            post([this, dir, scene, proposals] {
                 hasModel_ = true;
                 modelPath_ = QString::fromStdString(dir);
+                featureProposals_ = proposals;
                 Q_EMIT modelChanged();
                 if (scene.features) applyScene(scene);
             });
@@ -225,6 +239,41 @@ void ChatSession::setScene(const QString& featureCache, size_t meshVertices) {
         });
     });
 }
+
+void ChatSession::makeFeatures(const QString& scenePath, size_t meshVertices) {
+    if (!canMakeFeatures() || makingFeatures_) return;
+    makingFeatures_ = true;
+    cancelFeatures_ = std::make_shared<std::atomic<bool>>(false);
+    const std::string scene = scenePath.toStdString();
+    run([this, state = state_, scene, meshVertices, cancel = cancelFeatures_] {
+        std::string cache, proposals;
+        QString error;
+        try {
+            const Progress progress = [this, cancel](double fraction, const std::string& what) {
+                post([this, fraction, m = QString::fromStdString(what)] { Q_EMIT featuresProgress(fraction, m); });
+                return !cancel->load();
+            };
+            cache = featureCacheFor(state->bundle, scene, progress);
+            const std::map<std::string, std::string> provenance = readSceneFeatures(cache).provenance;
+            proposals = provenance.count("proposals") ? provenance.at("proposals") : "unrecorded";
+        } catch (const Cancelled&) {
+            error = QString::fromStdString(scene + ": making the feature cache was cancelled");
+        } catch (const std::exception& e) {
+            error = messageOf(e);
+        }
+        post([this, cache, proposals, error, meshVertices] {
+            makingFeatures_ = false;
+            if (!error.isEmpty()) {
+                Q_EMIT failed(error);
+                return;
+            }
+            Q_EMIT featuresMade(QString::fromStdString(cache), QString::fromStdString(proposals));
+            setScene(QString::fromStdString(cache), meshVertices);
+        });
+    });
+}
+
+void ChatSession::cancelFeatures() { cancelFeatures_->store(true); }
 
 void ChatSession::applyScene(const SceneState& scene) {
     features_ = scene.features;

@@ -80,6 +80,16 @@ public:
     void openModel(const QString& checkpointDir);
     QString modelPath() const { return modelPath_; }
     bool hasModel() const { return hasModel_; }
+    // The open model is a bundle with encoders (encoders.json): a scene without a cache can get one made.
+    bool canMakeFeatures() const { return !featureProposals_.isEmpty(); }
+    QString featureProposals() const { return featureProposals_; }  // "gt" (builtin for a capture without GT)
+
+    // Makes the feature cache of the scene at `scenePath` with the model's encoders (training/model_bundle.h
+    // featureCacheFor: beside the scene when writable, else the user's cache folder), then sets it as the
+    // scene. featuresProgress while it runs, featuresMade or failed after; cancelFeatures() stops it.
+    void makeFeatures(const QString& scenePath, size_t meshVertices);
+    void cancelFeatures();
+    bool isMakingFeatures() const { return makingFeatures_; }
 
     // The open scene's feature cache ("" clears). `meshVertices`: the scene's vertex count, which the
     // cache's proposals must index. sceneReady or failed follows once the model has the objects.
@@ -119,6 +129,8 @@ Q_SIGNALS:
     void turnUpdated(int index);          // more answer text
     void turnFinished(int index);
     void cleared();
+    void featuresProgress(double fraction, const QString& message);
+    void featuresMade(const QString& cachePath, const QString& proposals);  // proposals as the cache records them
 
 private:
     struct Worker;  // what only the worker thread touches: the SceneChat, the scene it has encoded
@@ -134,7 +146,9 @@ private:
     QThreadPool worker_;  // one thread: model calls never overlap
     std::shared_ptr<Worker> state_;
     bool hasModel_ = false;
-    QString modelPath_, featuresPath_;
+    bool makingFeatures_ = false;
+    std::shared_ptr<std::atomic<bool>> cancelFeatures_ = std::make_shared<std::atomic<bool>>(false);
+    QString modelPath_, featuresPath_, featureProposals_;
     std::shared_ptr<const SceneFeatures> features_;
     std::vector<ChatObject> objects_;
     QList<ChatTurn> turns_;

@@ -303,6 +303,9 @@ void MainWindow::buildChatDock() {
         chatPanel_->setStatus(tr("Model %1").arg(QDir::toNativeSeparators(chatSession_->modelPath())));
         if (chatSession_->featuresPath().isEmpty()) findSceneFeatures();
     });
+    connect(chatPanel_, &ChatPanel::makeFeaturesRequested, this, [this] {
+        if (auto scene = document_->scene()) chatSession_->makeFeatures(document_->path(), scene->mesh.numVertices());
+    });
     const std::string demo = bundledModelPath();
     if (!demo.empty()) openModel(QString::fromStdString(demo));
 }
@@ -348,7 +351,11 @@ void MainWindow::findSceneFeatures() {
     const std::string path = document_->path().toStdString();
     const std::string cache = findFeatureCache(path, scene->id);
     chatSession_->setScene(QString::fromStdString(cache), scene->mesh.numVertices());
-    if (cache.empty() && chatSession_->hasModel()) {
+    if (cache.empty() && chatSession_->canMakeFeatures()) {
+        chatPanel_->offerFeatures(tr("No feature cache for %1 made with this model's encoders. Make one now (%2 proposals; "
+                                     "the built-in segmenter's for a capture without ground truth)?")
+                                      .arg(QString::fromStdString(scene->id), chatSession_->featureProposals()));
+    } else if (cache.empty() && chatSession_->hasModel()) {
         const std::vector<std::string> looked = featureCacheCandidates(path, scene->id);
         chatPanel_->setStatus(tr("No feature cache for %1 (looked for %2). Make one with: inst3d extract --scenes %3 --out %4")
                                   .arg(QString::fromStdString(scene->id), QString::fromStdString(looked.front()),

@@ -15,10 +15,12 @@
 #include <QTest>
 #include <QTextBrowser>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <vtkRenderer.h>
 
 #include "core/common/file_util.h"
+#include "core/config/config.h"
 #include "core/features/feature_cache.h"
 #include "render/scene_colors.h"
 #include "support/test_support.h"
@@ -287,6 +289,42 @@ private Q_SLOTS:
     }
 
     // The headless form: the answer printed, the PNG with the tinted object, the JSON with ids, boxes, camera.
+    // A scene without a cache for the open model: the panel offers to make one with the bundled demo model's
+    // encoders; a click makes it beside the scene, with progress, and names the proposals it used.
+    void offersToMakeTheFeatureCache() {
+        namespace fs = std::filesystem;
+        const std::string scene = path("capture/scene0000_00");
+        fs::create_directories(parentPath(scene));
+        fs::copy(resourceDir() + "/demo/scene0000_00", scene, fs::copy_options::recursive);
+        const std::string cache = featureCachePath(scene, "scene0000_00");
+        fs::remove(cache);
+        SceneDocument document;
+        MainWindow window(&document);  // opens the bundled demo model, as a first start does
+        window.setShowErrorDialogs(false);
+        window.resize(1280, 800);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy loaded(&document, &SceneDocument::sceneChanged);
+        document.open(QString::fromStdString(scene));
+        QVERIFY(loaded.wait(kModelWaitMs));
+        QPushButton* make = window.chatPanel()->makeFeaturesButton();
+        QTRY_VERIFY_WITH_TIMEOUT(make->isVisible() && make->isEnabled(), kModelWaitMs);
+        QVERIFY2(window.chatPanel()->statusLabel()->text().contains("gt proposals"),
+                 qPrintable(window.chatPanel()->statusLabel()->text()));
+        QSignalSpy ready(window.chatSession(), &ChatSession::sceneReady), made(window.chatSession(), &ChatSession::featuresMade),
+            progress(window.chatSession(), &ChatSession::featuresProgress);
+        QTest::mouseClick(make, Qt::LeftButton);
+        QVERIFY2(ready.wait(kModelWaitMs), qPrintable(window.chatPanel()->statusLabel()->text()));
+        QCOMPARE(made.size(), 1);
+        QCOMPARE(made[0][0].toString().toStdString(), cache);
+        QCOMPARE(made[0][1].toString(), QString("gt"));
+        QVERIFY2(progress.size() >= 2, "no progress while the cache was made");
+        QVERIFY(isCompleteFeatureCache(cache));
+        QVERIFY(!make->isVisible());
+        QVERIFY(!window.chatSession()->objects().empty());
+        QVERIFY(window.chatSession()->canAsk());
+    }
+
     void headlessAskWritesScreenshotAndJson() {
         const std::string png = path("ask.png"), json = path("ask.json"), plain = path("plain.png");
         std::string out, err;
