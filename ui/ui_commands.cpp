@@ -11,10 +11,12 @@
 #include <QLineEdit>
 #include <QStatusBar>
 #include <QTimer>
+#include <QtGlobal>
 
 #include <vtkCamera.h>
 #include <vtkNew.h>
 #include <vtkRenderer.h>
+#include <vtkVersion.h>
 
 #include "core/cli/command.h"
 #include "core/cli/info.h"
@@ -290,6 +292,7 @@ int runView(const std::vector<std::string>& argv) {
 }  // namespace
 
 void registerUiCommands(CommandRegistry& registry) {
+    registry.addVersionLine([] { return std::string("Qt ") + qVersion() + ", VTK " + vtkVersion::GetVTKVersion(); });
     registry.add({"view", "open a scene in the 3D viewer (or --screenshot it to a PNG)", runView});
 }
 

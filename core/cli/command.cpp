@@ -1,5 +1,7 @@
 #include "core/cli/command.h"
 
+#include "core/cli/build_info.h"  // generated in the build folder: INST3D_GIT_COMMIT (packaging/build_info.cmake)
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -246,7 +248,8 @@ int runCommandLine(const CommandRegistry& registry, const std::vector<std::strin
             return 0;
         }
         if (!args.empty() && args[0] == "--version") {
-            std::cout << "inst3d " INST3D_VERSION "\n";
+            std::cout << "inst3d " INST3D_VERSION " (git " INST3D_GIT_COMMIT ")\n";
+            for (const auto& line : registry.versionLines()) std::cout << line() << "\n";
             return 0;
         }
         std::string verb = args.empty() ? "" : args[0];

@@ -28,9 +28,13 @@ public:
                     std::function<int(const std::vector<std::string>& args)> run);
     const Command* find(const std::string& name) const;
     const std::vector<Command>& commands() const { return commands_; }
+    // A line of `inst3d --version` from a higher layer (LibTorch and devices, Qt and VTK), computed when asked.
+    void addVersionLine(std::function<std::string()> line) { versionLines_.push_back(std::move(line)); }
+    const std::vector<std::function<std::string()>>& versionLines() const { return versionLines_; }
 
 private:
     std::vector<Command> commands_;
+    std::vector<std::function<std::string()>> versionLines_;
 };
 
 // Small flag parser: --flag VALUE, --flag=VALUE, --switch, positionals, and key=value overrides.

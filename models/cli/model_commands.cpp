@@ -8,6 +8,7 @@
 namespace inst3d {
 
 void registerModelCommands(CommandRegistry& registry) {
+    registry.addVersionLine(torchVersionLine);
     CommandRegistry models;
     models.add({"tokenize", "LLaMA token ids of a text (with the <OBJ###> tokens)", runTokenize});
     models.add({"weights", "list (and check) the tensors of a safetensors file", runWeights});

@@ -132,4 +132,13 @@ std::string cpuRuntimeLine() {
     return line;
 }
 
+std::string torchVersionLine() {
+    std::string cuda = "CUDA: not built in";
+    if (at::hasCUDA())
+        cuda = torch::cuda::is_available() ? "CUDA: " + std::to_string(torch::cuda::device_count()) + " device(s)"
+                                           : "CUDA: built in, no device visible";
+    const CpuRuntime rt = describeCpuRuntime();
+    return std::string("LibTorch ") + TORCH_VERSION + "; " + cuda + "; BLAS: " + rt.blas;
+}
+
 }  // namespace inst3d

@@ -30,5 +30,8 @@ CpuRuntime describeCpuRuntime();
 // One line for bench headers: "BLAS: OpenBLAS 0.3.21 (openmp) [/usr/lib/...]; 2 intra-op thread(s) (all
 // CPUs this process may use), 2 CPU(s) available", with a warning and the fix when it is the reference BLAS.
 std::string cpuRuntimeLine();
+// `inst3d --version`'s line: "LibTorch 2.0.1; CUDA: not built in" (or "CUDA 12.1, 1 device(s)"), then the
+// BLAS as cpuRuntimeLine names it.
+std::string torchVersionLine();
 
 }  // namespace inst3d

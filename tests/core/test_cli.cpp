@@ -56,6 +56,17 @@ private Q_SLOTS:
         QCOMPARE(ProgressBar::eta(5, 0), std::string());  // unknown before any progress
         QCOMPARE(ProgressBar::eta(5, 1), std::string());
     }
+    // Version, the commit it was built from, and (in a full build) LibTorch with its devices and Qt / VTK.
+    void versionNamesCommitAndLibraries() {
+        std::string out;
+        QCOMPARE(test::runInst3d({"--version"}, &out), 0);
+        QVERIFY2(out.rfind("inst3d " INST3D_VERSION " (git ", 0) == 0, out.c_str());
+        QVERIFY2(out.find("(git unknown)") == std::string::npos, out.c_str());  // the tests run from a checkout
+#ifdef INST3D_TEST_WITH_TORCH
+        QVERIFY2(out.find("LibTorch ") != std::string::npos && out.find("CUDA: ") != std::string::npos, out.c_str());
+#endif
+    }
+
     void helpListsEveryVerb() {
         std::string out;
         QCOMPARE(test::runInst3d({"--help"}, &out), 0);
