@@ -265,6 +265,8 @@ void markComplete(const std::string& dir) {
     syncPath(dir);
 }
 
+bool isMarkedIncomplete(const std::string& dir) { return fileExists(joinPath(dir, kIncompleteMarker)); }
+
 void requireComplete(const std::string& dir) {
     const std::string marker = joinPath(dir, kIncompleteMarker);
     if (fileExists(marker)) fail(dir, "is incomplete (" + marker + "): " + trim(readTextFile(marker)));

@@ -67,6 +67,7 @@ int removeStaleTemporaries(const std::string& dir, bool recursive = false);
 void markIncomplete(const std::string& dir, const std::string& howToFinish);
 void markComplete(const std::string& dir);
 void requireComplete(const std::string& dir);  // throws Error(dir, "is incomplete: ...") while marked
+bool isMarkedIncomplete(const std::string& dir);
 
 bool fileExists(const std::string& path);
 bool isDirectory(const std::string& path);

@@ -396,7 +396,8 @@ void writeSynthWorld(const std::string& outDir, const SynthOptions& options,
     const int n = std::max(0, options.numScenes);
     const std::string scansDir = joinPath(outDir, "scans");
     makeDirectories(scansDir);
-    removeStaleTemporaries(outDir, /*recursive=*/true);  // what an interrupted earlier run left
+    // What an interrupted earlier run left; only then, so a --out over other data is never swept.
+    if (isMarkedIncomplete(outDir)) removeStaleTemporaries(outDir, /*recursive=*/true);
     markIncomplete(outDir, "run inst3d synth --out " + outDir + " again");
     std::vector<SynthScene> kept;  // the language generator needs every scene at once
     std::vector<std::string> ids;
