@@ -279,8 +279,8 @@ struct Inst3dTrainer::Impl {
         torch::Tensor align = torch::zeros({});
         if (alpha > 0) {  // the label curriculum
             const torch::Tensor words = labelEmbeddings(scenes, tokens.tok3d().size(1)).to(tokens.tok3d().device());
-            if (o.labelAlignWeight > 0) align = o.labelAlignWeight * labelAlignment(tokens, words);
-            for (int k : {2, 3, 4}) tokens.parts[size_t(k)] = alpha * words + (1 - alpha) * tokens.parts[size_t(k)];
+            if (o.labelAlignWeight > 0) align = o.labelAlignWeight * labelAlignment(tokens, words, o.labelTokenParts);
+            for (int k : o.labelTokenParts) tokens.parts[size_t(k)] = alpha * words + (1 - alpha) * tokens.parts[size_t(k)];
         }
         const int64_t base = st.objectTokenBase();
         const torch::Tensor idEmbeds = identifierEmbeddings(st);
@@ -309,16 +309,16 @@ struct Inst3dTrainer::Impl {
         return {sums, counts, align};
     }
 
-    // Mean (1 - cosine) between the model's instance, scene and fused tokens and the label embeddings, over
+    // Mean (1 - cosine) between the model's tokens of those parts and the label embeddings, over
     // the objects that have a label (padding and unlabelled objects have zero rows): a scalar.
-    static torch::Tensor labelAlignment(const ObjectTokens& tokens, const torch::Tensor& words) {
+    static torch::Tensor labelAlignment(const ObjectTokens& tokens, const torch::Tensor& words, const std::vector<int>& parts) {
         const torch::Tensor valid = (words.norm(2, -1) > 0).to(torch::kFloat32);                 // [B, N]
         torch::Tensor sum = torch::zeros({}, words.options());
-        for (int k : {2, 3, 4}) {
+        for (int k : parts) {
             const torch::Tensor cos = torch::cosine_similarity(tokens.parts[size_t(k)], words.detach(), -1);  // [B, N]
             sum = sum + ((1 - cos) * valid).sum();
         }
-        return sum / (3 * valid.sum()).clamp_min(1);
+        return sum / (double(parts.size()) * valid.sum()).clamp_min(1);
     }
 };
 

@@ -58,6 +58,11 @@ struct Inst3dTrainOptions {
     // also pulled toward them, this weight times the mean (1 - cosine) over the valid objects, so that the
     // feature path learns the label directions before the fade hands the tokens over to it.
     double labelAlignWeight = 0;
+    // Which of an object's three LLM-bound tokens the curriculum replaces (and aligns): ObjectTokens parts
+    // 2 (instance), 3 (scene: 3D-ISR) and 4 (fused: MCMF). The others carry the model's own features from
+    // step 0, so the read-out can learn what the label lacks (colour, relations) while the label names the
+    // category.
+    std::vector<int> labelTokenParts = {2, 3, 4};
     // bf16: the forward and backward under LibTorch's bf16 autocast (models/weights/autocast.h), the
     // parameters, gradients and AdamW moments fp32; the losses are computed from fp32 logits.
     TrainPrecision precision = TrainPrecision::Fp32;

@@ -345,6 +345,17 @@ private Q_SLOTS:
         QVERIFY(std::abs(withAlign.back() - curriculum.back()) > 1e-5);
         QCOMPARE(test::runInst3d(trainArgs(path("bad-align"), {"optim.label_align_weight=-1"}), &out, &err), 2);
         QVERIFY2(err.find("optim.label_align_weight must be >= 0") != std::string::npos, err.c_str());
+        // optim.label_token_parts=instance: the scene and fused tokens keep the model's own features, so the
+        // first batch (same seed) sees other tokens than with all three replaced; an unknown part is named.
+        const std::string instanceOnly = path("labels-instance");
+        QVERIFY2(test::runInst3d(trainArgs(instanceOnly, {"optim.epochs=2", "optim.label_token_steps=20", "optim.label_fade_steps=20",
+                                                          "optim.label_token_parts=instance"}), &out, &err) == 0, err.c_str());
+        const std::vector<double> partial = trainLosses(instanceOnly + "/loss.jsonl");
+        QCOMPARE(partial.size(), curriculum.size());
+        qInfo("first loss %.6f all parts, %.6f instance only", curriculum[0], partial[0]);
+        QVERIFY(std::abs(partial[0] - curriculum[0]) > 1e-4);
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-parts"), {"optim.label_token_parts=instance,colour"}), &out, &err), 2);
+        QVERIFY2(err.find("optim.label_token_parts names instance, scene and fused, not 'colour'") != std::string::npos, err.c_str());
     }
 
     // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast

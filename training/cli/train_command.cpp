@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -103,6 +105,21 @@ LoraConfig loraConfig(const Config& c) {
     return l;
 }
 
+// optim.label_token_parts: "instance,scene,fused" or a part of it, as ObjectTokens' part indices.
+std::vector<int> labelTokenParts(const std::string& list) {
+    const std::map<std::string, int> part = {{"instance", 2}, {"scene", 3}, {"fused", 4}};
+    std::vector<int> parts;
+    std::istringstream in(list);
+    for (std::string name; std::getline(in, name, ',');) {
+        auto it = part.find(name);
+        if (it == part.end())
+            throw UsageError("optim.label_token_parts names instance, scene and fused, not '" + name + "'");
+        if (std::find(parts.begin(), parts.end(), it->second) == parts.end()) parts.push_back(it->second);
+    }
+    if (parts.empty()) throw UsageError("optim.label_token_parts is empty (instance, scene, fused or a part of them)");
+    return parts;
+}
+
 void checkFeatureWidths(const Inst3dConfig& m, const Inst3dData& data, const std::string& features) {
     const SceneObjects& s = data.scenes.begin()->second;
     if (s.dim3d != m.dim3d || s.dim2d != m.dim2d)
@@ -129,6 +146,7 @@ Inst3dTrainOptions trainOptions(const Config& c, const Inst3dData& data, std::sh
     if (o.labelTokenSteps < 0 || o.labelFadeSteps < 0) throw UsageError("optim.label_token_steps and optim.label_fade_steps must be >= 0");
     o.labelAlignWeight = c.getDouble("optim.label_align_weight");
     if (!(o.labelAlignWeight >= 0)) throw UsageError("optim.label_align_weight must be >= 0");
+    o.labelTokenParts = labelTokenParts(c.getString("optim.label_token_parts"));
     if (o.turnsPerConversation < 1) throw UsageError("optim.turns_per_conversation must be >= 1");
     const size_t samples = packedSequenceCount(data, o.turnsPerConversation);  // an epoch: every sequence once
     TrainerConfig& t = o.optimizer;
