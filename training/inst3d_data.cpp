@@ -133,6 +133,7 @@ SceneObjects sceneObjects(const SceneFeatures& f, int maxObjects, const std::str
         s.centers.insert(s.centers.end(), {float(c.x), float(c.y), float(c.z)});
         s.boxes.push_back({{c.x, c.y, c.z}, {size.x, size.y, size.z}});
         s.labels.push_back(f.proposals[size_t(k)].label);
+        s.objectIds.push_back(f.proposals[size_t(k)].source == InstanceSource::GroundTruth ? f.proposals[size_t(k)].id : -1);
         s.valid.push_back(hiddenByLabelFilter(s.labels.back()) ? 0 : 1);
     }
     for (const std::string& k : kProvenanceKeys)
@@ -164,6 +165,45 @@ bool hiddenByLabelFilter(const std::string& label) {
     return false;
 }
 
+std::string describedPhrase(const std::string& description, const std::string& objectName) {
+    std::string name = objectName;
+    std::replace(name.begin(), name.end(), '_', ' ');
+    std::string first = description.substr(0, description.find('.'));
+    std::transform(first.begin(), first.end(), first.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    const std::string padded = " " + first + " ";
+    const size_t at = padded.find(" " + name + " ");
+    if (at == std::string::npos) return name;
+    // Back over the words before the name, to the article (or the sentence's verb) that opens its phrase.
+    std::istringstream words(padded.substr(0, at));
+    std::vector<std::string> before;
+    for (std::string w; words >> w;) before.push_back(w);
+    static const std::set<std::string> kOpeners = {"a", "an", "the", "is", "this", "it", "of"};
+    std::string phrase = name;
+    for (auto w = before.rbegin(); w != before.rend() && !kOpeners.count(*w); ++w) phrase = *w + " " + phrase;
+    return phrase;
+}
+
+// Each GT object's phrase: the one its descriptions give most often among those that say more than the
+// name (a tie goes to the first in sorted order), else its label.
+void fillLabelPhrases(const DataOptions& o, Inst3dData& d) {
+    std::map<std::pair<std::string, int>, std::map<std::string, int>> counts;
+    for (const ScanReferEntry& e : readScanRefer(datasetPath(o, "ScanRefer/ScanRefer_filtered_" + o.split + ".json"))) {
+        std::string name = e.objectName;
+        std::replace(name.begin(), name.end(), '_', ' ');
+        const std::string phrase = describedPhrase(e.description, e.objectName);
+        if (phrase != name) ++counts[{e.sceneId, e.objectId}][phrase];
+    }
+    for (auto& [id, s] : d.scenes) {
+        s.labelPhrases = s.labels;
+        for (int k = 0; k < s.count; ++k) {
+            auto c = counts.find({id, s.objectIds[size_t(k)]});
+            if (s.objectIds[size_t(k)] < 0 || c == counts.end()) continue;
+            s.labelPhrases[size_t(k)] = std::max_element(c->second.begin(), c->second.end(),
+                                                         [](const auto& a, const auto& b) { return a.second < b.second; })->first;
+        }
+    }
+}
+
 Inst3dData loadInst3dData(const DataOptions& o) {
     Inst3dData d;
     std::vector<std::string> ids = splitScenes(o.root, o.split);
@@ -181,6 +221,7 @@ Inst3dData loadInst3dData(const DataOptions& o) {
         d.gtBoxes[id] = gt[id];
         d.scenes.emplace(id, std::move(s));
     }
+    if (o.descriptionLabels) fillLabelPhrases(o, d);
     for (const std::string& task : o.tasks) {
         for (InstructionSample& s : taskSamples(task, o, proposals, gt, ids)) {
             auto scene = d.scenes.find(s.sceneId);

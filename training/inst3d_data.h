@@ -39,6 +39,10 @@ struct SceneObjects {
     std::vector<float> centers;          // [count, 3]
     std::vector<uint8_t> valid;          // [count]: shown to the LLM
     std::vector<std::string> labels;
+    std::vector<int> objectIds;          // [count]: the instance id a GT proposal carries (-1: not GT)
+    // [count] or empty: the words the label curriculum gives each object ("white couch"), from its
+    // referring expressions (data.label_words: description); empty: its label.
+    std::vector<std::string> labelPhrases;
     std::vector<EvalBox> boxes;          // aligned boxes of the proposals (ranks)
     std::map<std::string, std::string> provenance;  // encoders and their fingerprints
 };
@@ -61,6 +65,7 @@ struct DataOptions {
     int limitScenes = 0;               // > 0: only the first N scenes of the split
     bool namedGrounding = false;       // ScanRefer answers "desk<OBJ013>." (SampleOptions::namedGrounding)
     std::string scanReferSubset = "all";  // all, unique or multiple: ScanRefer's rule (scanReferUniqueMultiple)
+    bool descriptionLabels = false;    // fill SceneObjects::labelPhrases from the split's ScanRefer descriptions
 };
 
 struct Inst3dData {
@@ -70,6 +75,11 @@ struct Inst3dData {
     std::map<std::string, int> samplesPerTask;
     std::map<std::string, int> skipped;  // reason -> count (reported, as the reference skips silently)
 };
+
+// The words a ScanRefer description's first sentence puts before and on its object's name: "this is a
+// white couch." with name couch gives "white couch"; the name alone when nothing precedes it or the name is
+// not in the sentence.
+std::string describedPhrase(const std::string& description, const std::string& objectName);
 
 // True when Inst3D's label filter hides the object: the label contains wall, ceiling, floor, object or
 // item (substring match, so "floor lamp" is hidden too).

@@ -243,7 +243,8 @@ struct Inst3dTrainer::Impl {
         for (const SceneObjects* s : scenes) {
             std::vector<torch::Tensor> objs;
             for (int64_t j = 0; j < N; ++j) {
-                const std::string label = j < s->count ? s->labels[size_t(j)] : "";
+                const std::vector<std::string>& names = s->labelPhrases.empty() ? s->labels : s->labelPhrases;
+                const std::string label = j < s->count ? names[size_t(j)] : "";
                 const std::vector<int> pieces = tok.encode(" " + label, false);
                 objs.push_back(pieces.empty() || label.empty()
                                    ? torch::zeros({int64_t(st.config.dimLlm)})

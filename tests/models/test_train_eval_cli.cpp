@@ -356,6 +356,27 @@ private Q_SLOTS:
         QVERIFY(std::abs(partial[0] - curriculum[0]) > 1e-4);
         QCOMPARE(test::runInst3d(trainArgs(path("bad-parts"), {"optim.label_token_parts=instance,colour"}), &out, &err), 2);
         QVERIFY2(err.find("optim.label_token_parts names instance, scene and fused, not 'colour'") != std::string::npos, err.c_str());
+        // data.label_words=description: the objects' words come from their descriptions ("white couch"), so
+        // the same first batch sees other label tokens than with the category alone.
+        const std::string described = path("labels-described");
+        QVERIFY2(test::runInst3d(trainArgs(described, {"optim.epochs=2", "optim.label_token_steps=20", "optim.label_fade_steps=20",
+                                                       "data.label_words=description"}), &out, &err) == 0, err.c_str());
+        const std::vector<double> phrased = trainLosses(described + "/loss.jsonl");
+        qInfo("first loss %.6f category words, %.6f description words", curriculum[0], phrased[0]);
+        QVERIFY(std::abs(phrased[0] - curriculum[0]) > 1e-4);
+        QCOMPARE(test::runInst3d(trainArgs(path("bad-words"), {"data.label_words=colour"}), &out, &err), 2);
+        QVERIFY2(err.find("data.label_words must be category or description, got 'colour'") != std::string::npos, err.c_str());
+    }
+
+    // The phrase a description's first sentence gives its object: the words from the article to the name.
+    void describedPhrases() {
+        QCOMPARE(describedPhrase("this is a white couch. it is next to the armchair.", "couch"), std::string("white couch"));
+        QCOMPARE(describedPhrase("This is a Brown wooden office chair. It faces the desk.", "office_chair"),
+                 std::string("brown wooden office chair"));
+        QCOMPARE(describedPhrase("this is a desk. it is the only blue desk in the room.", "desk"), std::string("desk"));
+        QCOMPARE(describedPhrase("the lamp on the left of the bed", "lamp"), std::string("lamp"));
+        QCOMPARE(describedPhrase("a tall thing near the window", "cabinet"), std::string("cabinet"));
+        QCOMPARE(describedPhrase("", "table"), std::string("table"));
     }
 
     // optim.precision=bf16: the same first batch gives nearly the fp32 loss but not bit for bit (autocast

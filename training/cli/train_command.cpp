@@ -47,6 +47,10 @@ DataOptions dataOptions(const Config& c, const std::string& split, const std::st
     o.scanReferSubset = c.getString("data.scanrefer_subset");
     if (o.scanReferSubset != "all" && o.scanReferSubset != "unique" && o.scanReferSubset != "multiple")
         throw UsageError("data.scanrefer_subset must be all, unique or multiple, got '" + o.scanReferSubset + "'");
+    const std::string words = c.getString("data.label_words");
+    if (words != "category" && words != "description")
+        throw UsageError("data.label_words must be category or description, got '" + words + "'");
+    o.descriptionLabels = words == "description";
     return o;
 }
 
