@@ -92,7 +92,7 @@ bool parseViewArgs(const std::vector<std::string>& argv, ViewRequest& r) {
         .option("max-tokens", "N", "with --ask: longest answer in tokens", "64");
     if (!args.parse(argv)) return false;
     r.isDefaultPath = !args.has("PATH");
-    r.path = r.isDefaultPath ? demoScenePath() : args.get("PATH");
+    r.path = r.isDefaultPath ? demoScenePath() : sceneFolderOf(args.get("PATH"));  // a file manager's .sens or mesh
     r.screenshot = args.get("screenshot");
     try {
         r.colorMode = colorModeFromString(args.get("color-mode"));

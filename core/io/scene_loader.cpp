@@ -119,8 +119,27 @@ static void checkSegmentsExist(const std::vector<int32_t>& segIndices, const Agg
                                   std::to_string(s) + ", which no vertex of the segmentation has");
 }
 
+std::string sceneFolderOf(const std::string& path) {
+    if (isDirectory(path)) return path;
+    const std::string name = baseName(path), dir = parentPath(path);
+    for (const std::string suffix : {".sens", "_vh_clean_2.ply"}) {
+        if (name.size() <= suffix.size() || !endsWith(name, suffix)) continue;
+        const std::string id = name.substr(0, name.size() - suffix.size());
+        const ScenePaths p = findScenePaths(dir.empty() ? "." : dir);
+        const bool sceneFolder = p.id == id && !p.mesh.empty() && (suffix == ".sens" || !p.aggregation.empty() || !p.labels.empty());
+        if (sceneFolder) return dir.empty() ? "." : dir;
+    }
+    return path;
+}
+
 Scene loadScene(const std::string& path, const LoadOptions& options) {
     if (!fs::exists(path)) fail(path, "no such file or folder");
+    if (!isDirectory(path) && fs::path(path).extension() == ".sens") {
+        const std::string dir = sceneFolderOf(path);
+        if (dir == path) fail(path, "a .sens stream opens with its scene folder, and this folder has no " +
+                                        fs::path(path).stem().string() + "_vh_clean_2.ply mesh");
+        return loadScene(dir, options);
+    }
     if (!isDirectory(path)) return loadMeshFile(path, options);
 
     ScenePaths p = findScenePaths(path);

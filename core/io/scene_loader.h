@@ -30,7 +30,12 @@ public:
 
 // Locates the files of a ScanNet scene folder (fields left empty when absent).
 ScenePaths findScenePaths(const std::string& dir);
+// PATH itself is a folder, a mesh file or a scene's `<id>.sens`; the `.sens` loads its scene folder.
 Scene loadScene(const std::string& path, const LoadOptions& options = {});
+
+// What a file manager hands over, as the scene to open: a ScanNet scene's `<id>.sens` or
+// `<id>_vh_clean_2.ply` (beside its other files) gives the scene folder; any other path is itself.
+std::string sceneFolderOf(const std::string& path);
 
 // Ground-truth instances from segs + aggregation: vertices whose segment is in a segGroup.
 // Throws when a segGroup names a segment id that no vertex has... no: ScanNet has such ids rarely;

@@ -405,6 +405,22 @@ private slots:
         Scene plain = loadScene(sd + "/scene0042_00_vh_clean_2.ply");
         QCOMPARE(plain.mesh.numVertices(), size_t(9));
         QVERIFY(plain.instances.empty());
+        // What a file manager hands over: the scene's .sens or mesh names its folder, a lone mesh itself.
+        a.segGroups[1].segments = {9};
+        writeAggregation(sd + "/scene0042_00.aggregation.json", a);
+        writeFileAtomic(sd + "/scene0042_00.sens", std::string());  // frames are not read below (loadFrames = false)
+        QCOMPARE(sceneFolderOf(sd + "/scene0042_00.sens"), sd);
+        QCOMPARE(sceneFolderOf(sd + "/scene0042_00_vh_clean_2.ply"), sd);
+        QCOMPARE(sceneFolderOf(sd), sd);
+        LoadOptions noFrames;
+        noFrames.loadFrames = false;
+        QCOMPARE(loadScene(sd + "/scene0042_00.sens", noFrames).instances.size(), size_t(2));
+        makeDirectories(path("capture"));
+        writePly(path("capture/room_vh_clean_2.ply"), m);  // a capture's mesh with no annotations beside it
+        QCOMPARE(sceneFolderOf(path("capture/room_vh_clean_2.ply")), path("capture/room_vh_clean_2.ply"));
+        writeFileAtomic(path("capture/other.sens"), std::string());
+        e = errorOf([&] { loadScene(path("capture/other.sens"), noFrames); });
+        QVERIFY2(e.contains("other.sens") && e.contains("other_vh_clean_2.ply"), qPrintable(e));
         QVERIFY(errorOf([&] { loadScene(path("nothing-here")); }).contains("no such file"));
         makeDirectories(path("empty_scene"));
         QVERIFY(errorOf([&] { loadScene(path("empty_scene")); }).contains("_vh_clean_2.ply"));
