@@ -250,6 +250,7 @@ int runCommandLine(const CommandRegistry& registry, const std::vector<std::strin
         if (!args.empty() && args[0] == "--version") {
             std::cout << "inst3d " INST3D_VERSION " (git " INST3D_GIT_COMMIT ")\n";
             for (const auto& line : registry.versionLines()) std::cout << line() << "\n";
+            std::cout << "resources: " << resourceDir() << "\n";  // which share/inst3d an installed copy uses
             return 0;
         }
         std::string verb = args.empty() ? "" : args[0];
