@@ -43,7 +43,7 @@ PACKAGES=(
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev qt6-qpa-plugins libxkbcommon-dev
   libvtk9-dev libtorch-dev libopen3d-dev libyaml-cpp-dev nlohmann-json3-dev
   libprotobuf-dev protobuf-compiler libjpeg-dev libpng-dev zlib1g-dev dpkg-dev
-  xvfb xauth libgl1-mesa-dri mesa-utils imagemagick x11-apps desktop-file-utils lintian
+  xvfb xauth libgl1-mesa-dri mesa-utils imagemagick x11-apps desktop-file-utils lintian clang-14 libclang-rt-14-dev
   libopenblas0-openmp libgloo-dev python3-torch python3-pip default-jre-headless unzip
 )
 [ "$NEURAL_ONLY" -eq 1 ] && PACKAGES=(build-essential cmake ninja-build ccache pkg-config git libtorch-dev

@@ -391,6 +391,9 @@ void decodeAscii(const uint8_t* body, const uint8_t* end, const Header& h, Outpu
             allocateVertices(e, roles, out, path);
             numVertices = e.count;
         }
+        // Records without properties hold no text: skipped at once, as a header claiming 6e9 of them
+        // would otherwise spin for minutes (found by tools/fuzz.sh).
+        if (e.properties.empty()) continue;
         int indexProp = isFace ? std::max(e.find("vertex_indices"), e.find("vertex_index")) : -1;
         std::vector<double> values(e.properties.size());
         int64_t idx[256];

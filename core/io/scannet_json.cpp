@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/common/error.h"
 #include "core/common/file_util.h"
@@ -221,6 +222,32 @@ int intField(const json& obj, const char* key, const std::string& path, const st
     fail(path, where + ": \"" + key + "\" is not a 32-bit integer (" + it->dump() + ")");
 }
 
+// segGroups[i].segments: every entry a 32-bit integer. nlohmann's get<std::vector<int>>() would cast a
+// 7.8e76 or a 4294967303 into an int (undefined behaviour; found by tools/fuzz.sh).
+std::vector<int> intArrayField(const json& obj, const char* key, const std::string& path, const std::string& where) {
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(path, where + " has no \"" + key + "\"");
+    if (!it->is_array()) fail(path, where + ": \"" + key + "\" has the wrong type (" + it->type_name() + ")");
+    std::vector<int> out;
+    out.reserve(it->size());
+    for (size_t k = 0; k < it->size(); ++k) {
+        std::optional<int> v;
+        if (!(*it)[k].is_string()) v = jsonInt32((*it)[k]);  // segment ids are numbers in every export
+        if (!v) fail(path, where + ": \"" + key + "\"[" + std::to_string(k) + "] is not a 32-bit integer (" + (*it)[k].dump() + ")");
+        out.push_back(*v);
+    }
+    return out;
+}
+
+// An optional string field: "" when absent, an error naming it when it is another type (json::value()
+// would throw nlohmann's type_error, which names neither the file nor the key).
+std::string optionalString(const json& obj, const char* key, const std::string& path) {
+    auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) return "";
+    if (!it->is_string()) fail(path, std::string("\"") + key + "\" is not a string (" + it->type_name() + ")");
+    return it->get<std::string>();
+}
+
 }  // namespace
 
 Segmentation readSegs(const std::string& path) {
@@ -250,10 +277,11 @@ Aggregation readAggregation(const std::string& path) {
     json j = parseJsonFile(path);
     if (!j.is_object()) fail(path, "top level is not a JSON object");
     Aggregation agg;
-    agg.sceneId = j.value("sceneId", "");
-    agg.appId = j.value("appId", "");
+    agg.sceneId = optionalString(j, "sceneId", path);
+    agg.appId = optionalString(j, "appId", path);
+    // Some exports write a numeric annotationId; it is only carried along, so anything but a string is dropped.
     agg.annotationId = j.contains("annotationId") && j["annotationId"].is_string() ? j["annotationId"].get<std::string>() : "";
-    agg.segmentsFile = j.value("segmentsFile", "");
+    agg.segmentsFile = optionalString(j, "segmentsFile", path);
     auto groups = j.find("segGroups");
     if (groups == j.end() || !groups->is_array()) fail(path, "no \"segGroups\" array");
     for (size_t i = 0; i < groups->size(); ++i) {
@@ -264,7 +292,7 @@ Aggregation readAggregation(const std::string& path) {
         sg.objectId = intField(g, "objectId", path, where);
         sg.id = g.contains("id") ? intField(g, "id", path, where) : sg.objectId;
         sg.label = field<std::string>(g, "label", path, where);
-        sg.segments = field<std::vector<int>>(g, "segments", path, where);
+        sg.segments = intArrayField(g, "segments", path, where);
         agg.segGroups.push_back(std::move(sg));
     }
     return agg;

@@ -83,6 +83,9 @@ void setAxisAlignment(SceneMeta& meta, const Mat4& m) {
     meta.set("axisAlignment", s);
 }
 
+// The largest image side a <scene>.txt may state: far above any RGB-D sensor (ScanNet's colour is 1296).
+constexpr int kMaxImageSidePx = 1 << 16;
+
 static bool intrinsicsOf(const SceneMeta& meta, const std::string& path, const std::string& kind, Intrinsics& out) {
     const std::string* fx = meta.find("fx_" + kind);
     const std::string* fy = meta.find("fy_" + kind);
@@ -100,8 +103,15 @@ static bool intrinsicsOf(const SceneMeta& meta, const std::string& path, const s
     out.fy = number("fy_" + kind, *fy);
     out.cx = number("mx_" + kind, *mx);
     out.cy = number("my_" + kind, *my);
-    out.width = static_cast<int>(number(kind + "Width", *w));
-    out.height = static_cast<int>(number(kind + "Height", *h));
+    // Image sides: whole pixels in [1, kMaxImageSidePx]; a cast of 6.4e15 to int is undefined (tools/fuzz.sh).
+    auto pixels = [&](const std::string& key, const std::string& s) {
+        const double v = number(key, s);
+        if (!(v >= 1 && v <= kMaxImageSidePx) || v != std::floor(v))
+            fail(path, key + ": expected a whole number of pixels in 1.." + std::to_string(kMaxImageSidePx) + ", got '" + s + "'");
+        return static_cast<int>(v);
+    };
+    out.width = pixels(kind + "Width", *w);
+    out.height = pixels(kind + "Height", *h);
     return true;
 }
 

@@ -1,5 +1,6 @@
 // ScanNet scene I/O on real formats: PLY (binary LE/BE, ascii), segs.json, aggregation.json, scene.txt,
 // scannetv2-labels.combined.tsv, OBJ, the scene loader, and the errors bad input must give.
+#include <QElapsedTimer>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cmath>
@@ -20,6 +21,9 @@
 using namespace inst3d;
 
 namespace {
+
+// A hang guard, not a speed target: the fixed reader takes microseconds, the broken one minutes.
+constexpr qint64 kPromptReadMs = 5000;
 
 // A 2x2 grid of quads: 9 vertices, 8 triangles, colors from the vertex index.
 Mesh gridMesh() {
@@ -177,6 +181,15 @@ private slots:
                                 "0 0 0\n1 0 0\n0 1 0\n";
         test::writeBytes(path("ok.ply"), tri + "3 0 1 2\n");
         QCOMPARE(readPly(path("ok.ply")).mesh.numFaces(), size_t(1));
+        // An element without properties holds no text however many records it claims: read at once
+        // (tools/fuzz.sh found 6e9 of them spinning the ASCII reader for minutes).
+        const std::string empties = "ply\nformat ascii 1.0\nelement junk 6148914691\nelement vertex 3\n"
+                                    "property float x\nproperty float y\nproperty float z\nend_header\n0 0 0\n1 0 0\n0 1 0\n";
+        test::writeBytes(path("empties.ply"), empties);
+        QElapsedTimer clock;
+        clock.start();
+        QCOMPARE(readPly(path("empties.ply")).mesh.numVertices(), size_t(3));
+        QVERIFY2(clock.elapsed() < kPromptReadMs, qPrintable(QString::number(clock.elapsed())));
         const std::vector<std::pair<std::string, std::string>> cases = {
             {tri + "nan 0 1 2\n", "bad list size"},
             {tri + "2.5 0 1 2\n", "bad list size"},
@@ -281,6 +294,15 @@ private slots:
         QVERIFY2(e.contains("wide.aggregation.json") && e.contains("\"objectId\" is not a 32-bit integer (4294967303)"), qPrintable(e));
         test::writeBytes(path("bad2.aggregation.json"), "{\"segGroups\": [");
         QVERIFY(errorOf([&] { readAggregation(path("bad2.aggregation.json")); }).contains("malformed JSON"));
+        // Found by tools/fuzz.sh: a segment id 7.8e76 was cast to int (undefined behaviour), a numeric
+        // sceneId escaped as nlohmann's type_error without the file's name.
+        test::writeBytes(path("huge.aggregation.json"),
+                         "{\"segGroups\": [{\"objectId\": 0, \"label\": \"x\", \"segments\": [1, 7.8e76]}]}");
+        e = errorOf([&] { readAggregation(path("huge.aggregation.json")); });
+        QVERIFY2(e.contains("huge.aggregation.json") && e.contains("\"segments\"[1] is not a 32-bit integer"), qPrintable(e));
+        test::writeBytes(path("id.aggregation.json"), "{\"sceneId\": 5, \"segGroups\": []}");
+        e = errorOf([&] { readAggregation(path("id.aggregation.json")); });
+        QVERIFY2(e.contains("id.aggregation.json") && e.contains("\"sceneId\" is not a string"), qPrintable(e));
     }
 
     void sceneMetaAndMatrices() {
@@ -311,6 +333,14 @@ private slots:
         QVERIFY(errorOf([&] { parseMatrix4("1 0 0\n", "pose/3.txt"); }).contains("pose/3.txt"));
         test::writeBytes(path("badalign.txt"), "axisAlignment = 1 0 0 0 0 1 0 0 0 0 1 0 0 0 0 nan\n");
         QVERIFY(errorOf([&] { axisAlignmentOf(readSceneMeta(path("badalign.txt")), "badalign.txt"); }).contains("NaN"));
+        // Found by tools/fuzz.sh: an image side of 6.4e15 was cast to int.
+        for (const char* side : {"6.4e15", "0", "640.5"}) {
+            std::string bad = text;
+            bad.replace(bad.find("colorWidth = 1296"), 17, std::string("colorWidth = ") + side);
+            test::writeBytes(path("badside.txt"), bad);
+            const QString e = errorOf([&] { colorIntrinsicsOf(readSceneMeta(path("badside.txt")), "badside.txt", c); });
+            QVERIFY2(e.contains("badside.txt") && e.contains("colorWidth: expected a whole number of pixels"), qPrintable(e));
+        }
     }
 
     void labelMapReadsTheReleaseColumns() {
