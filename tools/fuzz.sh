@@ -38,6 +38,8 @@ if [ "$BUILD" = 1 ]; then
     CC=clang-14 CXX=clang++-14 cmake -S "$HERE" -B "$OUT" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DINST3D_FUZZ=ON "${launcher[@]}" > /dev/null
   fi
+  # As tools/setup.sh: ccache hits shared between clones in different folders (CI's fresh clone).
+  export CCACHE_BASEDIR="$HERE" CCACHE_NOHASHDIR=1 CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
   log "building the instrumented core and the fuzz targets in $OUT"
   cmake --build "$OUT" -j"$(nproc)" > "$OUT/build.log" || { tail -30 "$OUT/build.log" >&2; exit 1; }
 fi
