@@ -8,8 +8,10 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <set>
 
 #include "core/common/error.h"
+#include "core/common/file_util.h"
 #include "core/config/config.h"
 #include "core/io/scene_loader.h"
 
@@ -165,10 +167,24 @@ double ArgParser::getDouble(const std::string& name) const {
 
 // --- ProgressBar ----------------------------------------------------------------------------------
 
+// The defaults name every key: a --config file or key=value with any other key is refused, so a typo
+// ("synth.frame=60") is an error, not a run with the default.
 Config configFromArgs(const ArgParser& args) {
     Config config = Config::defaults();
-    if (args.has("config")) config.mergeFile(args.get("config"));
-    config.applyOverrides(args.overrides());
+    const std::string defaultsPath = joinPath(resourceDir(), "config/default.yaml");
+    const std::set<std::string> known =
+        fileExists(defaultsPath) ? yamlLeafKeys(readTextFile(defaultsPath), defaultsPath) : std::set<std::string>{};
+    const std::string listedIn = "resources/config/default.yaml";
+    if (args.has("config")) {
+        const std::string file = args.get("config");
+        const std::string text = readTextFile(file);
+        if (!known.empty()) requireKnownKeys(known, text, file, listedIn);
+        config.mergeYaml(text, file);
+    }
+    for (const std::string& o : args.overrides()) {
+        if (!known.empty()) requireKnownOverride(known, o, listedIn);
+        config.applyOverride(o);
+    }
     return config;
 }
 

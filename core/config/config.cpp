@@ -114,6 +114,7 @@ void Config::applyOverride(const std::string& kv) {
         value = YAML::Node(kv.substr(eq + 1));
     }
     setPath(impl_->root, parts, 0, value);
+    if (impl_->origins.empty() || impl_->origins.back() != "command line") impl_->origins.push_back("command line");
 }
 
 void Config::applyOverrides(const std::vector<std::string>& overrides) {
@@ -134,21 +135,67 @@ static YAML::Node lookup(const YAML::Node& root, const std::string& key) {
 
 bool Config::has(const std::string& key) const { return static_cast<bool>(lookup(impl_->root, key)); }
 
+// Errors name the layers the value may come from (defaults, --config file, command line), newest last.
+static std::string originsOf(const std::vector<std::string>& origins) {
+    std::string out;
+    for (const std::string& o : origins) out += (out.empty() ? "" : " + ") + o;
+    return out.empty() ? "config" : "config (" + out + ")";
+}
+
 template <typename T>
-static T typed(const YAML::Node& root, const std::string& key, const char* typeName) {
+static T typed(const YAML::Node& root, const std::vector<std::string>& origins, const std::string& key,
+               const char* typeName) {
     YAML::Node n = lookup(root, key);
-    if (!n) throw Error("config", "missing key '" + key + "'");
+    if (!n) throw Error(originsOf(origins), "missing key '" + key + "'");
     try {
         return n.as<T>();
     } catch (const YAML::Exception&) {
-        throw Error("config", "key '" + key + "' must be " + typeName);
+        throw Error(originsOf(origins), "key '" + key + "' must be " + typeName);
     }
 }
 
-std::string Config::getString(const std::string& k) const { return typed<std::string>(impl_->root, k, "a string"); }
-int Config::getInt(const std::string& k) const { return typed<int>(impl_->root, k, "an integer"); }
-double Config::getDouble(const std::string& k) const { return typed<double>(impl_->root, k, "a number"); }
-bool Config::getBool(const std::string& k) const { return typed<bool>(impl_->root, k, "true or false"); }
+std::string Config::getString(const std::string& k) const { return typed<std::string>(impl_->root, impl_->origins, k, "a string"); }
+int Config::getInt(const std::string& k) const { return typed<int>(impl_->root, impl_->origins, k, "an integer"); }
+double Config::getDouble(const std::string& k) const { return typed<double>(impl_->root, impl_->origins, k, "a number"); }
+bool Config::getBool(const std::string& k) const { return typed<bool>(impl_->root, impl_->origins, k, "true or false"); }
+
+static void collectLeafKeys(const YAML::Node& n, const std::string& prefix, std::set<std::string>& out) {
+    if (!n.IsMap()) {
+        out.insert(prefix);
+        return;
+    }
+    for (const auto& kv : n) {
+        const std::string key = kv.first.as<std::string>();
+        collectLeafKeys(kv.second, prefix.empty() ? key : prefix + "." + key, out);
+    }
+}
+
+std::set<std::string> yamlLeafKeys(const std::string& yamlText, const std::string& origin) {
+    YAML::Node node;
+    try {
+        node = YAML::Load(yamlText);
+    } catch (const YAML::Exception& e) {
+        fail(origin, std::string("malformed YAML: ") + e.what());
+    }
+    if (!node.IsNull() && !node.IsMap()) fail(origin, "top level must be a mapping of keys to values");
+    std::set<std::string> keys;
+    if (!node.IsNull()) collectLeafKeys(node, "", keys);
+    return keys;
+}
+
+void requireKnownKeys(const std::set<std::string>& known, const std::string& yamlText, const std::string& origin,
+                      const std::string& listedIn) {
+    for (const std::string& k : yamlLeafKeys(yamlText, origin))
+        if (!known.count(k)) fail(origin, "unknown key '" + k + "' (" + listedIn + " lists every key)");
+}
+
+void requireKnownOverride(const std::set<std::string>& known, const std::string& kv, const std::string& listedIn) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) throw Error("", "override '" + kv + "' is not key=value");
+    const std::string key = kv.substr(0, eq);
+    if (!known.count(key))
+        fail("command line", "unknown key '" + key + "' in override '" + kv + "' (" + listedIn + " lists every key)");
+}
 
 std::string Config::dump() const {
     YAML::Emitter out;

@@ -3,6 +3,7 @@
 // `synth.frames=40 view.point_size=3`). Later layers win. Values are read typed, with clear errors.
 #pragma once
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,16 @@ private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Every leaf key of a YAML mapping, dotted ("synth.frames"); Error naming `origin` on malformed YAML.
+std::set<std::string> yamlLeafKeys(const std::string& yamlText, const std::string& origin);
+// Refuses keys that `known` (the defaults' leaf keys) lacks, in a YAML layer or a key=value override: a
+// misspelt key would otherwise be ignored and the run go on with the default. `listedIn` names the
+// defaults file for the message.
+void requireKnownKeys(const std::set<std::string>& known, const std::string& yamlText, const std::string& origin,
+                      const std::string& listedIn);
+void requireKnownOverride(const std::set<std::string>& known, const std::string& keyEqualsValue,
+                          const std::string& listedIn);
 
 // Folder of the bundled resources: $INST3D_RESOURCES, else the installed share/inst3d, else the source tree.
 std::string resourceDir();

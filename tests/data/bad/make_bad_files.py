@@ -26,10 +26,19 @@ def ply():
     binary = "ply\nformat binary_little_endian 1.0\nelement vertex 1000\nproperty float x\nproperty float y\n" \
              "property float z\nend_header\n"
     put("ply_binary_truncated.ply", binary.encode() + struct.pack("<3f", 0, 0, 0) * 10)
+    put("ply_nan_coordinate.ply", PLY_HEAD.format(n=3, f=1) + "0 0 0\n1 nan 0\n0 1 0\n3 0 1 2\n")
+    put("ply_middle_endian.ply", "ply\nformat binary_middle_endian 1.0\nelement vertex 1\nproperty float x\nend_header\n")
+    put("ply_unknown_type.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float128 x\nend_header\n1\n")
+    put("ply_float_list_count.ply", PLY_HEAD.format(n=3, f=1).replace("list uchar int", "list float int") + TRI + "3 0 1 2\n")
+    put("ply_ascii_truncated.ply", PLY_HEAD.format(n=3, f=1) + "0 0 0\n1 0 0\n")
+    put("ply_no_xyz.ply", "ply\nformat ascii 1.0\nelement vertex 1\nproperty float y\nend_header\n1\n")
 
 def obj():
     put("obj_undefined_vertex.obj", "v 0 0 0\nv 1 0 0\nf 1 2 9\n")
     put("obj_bad_number.obj", "v 0 zero 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    put("obj_index_zero.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 0 1 2\n")       # OBJ counts from 1
+    put("obj_infinite_vertex.obj", "v 0 0 0\nv 1 inf 0\nv 0 1 0\nf 1 2 3\n")
+    put("obj_negative_past_start.obj", "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 -9\n")
 
 def safetensors(name, header, data=b""):
     h = json.dumps(header).encode()
@@ -65,6 +74,8 @@ def pt():
 def yaml():
     put("yaml_unclosed_flow.yaml", "synth:\n  scenes: [1\n")
     put("yaml_not_a_map.yaml", "- just\n- a list\n")
+    put("yaml_unknown_key.yaml", "synth:\n  frame: 60\n")            # a typo of synth.frames
+    put("yaml_wrong_type.yaml", "synth:\n  frames: many\n")
 
 if __name__ == "__main__":
     for make in (ply, obj, st, pt, yaml):
