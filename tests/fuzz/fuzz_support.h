@@ -8,17 +8,21 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "core/common/error.h"
 
 namespace inst3d::fuzz {
 
+// One file per process and extension (a target may read the same bytes as two formats).
 inline const std::string& inputPath(const char* extension) {
-    static const std::string path = [extension] {
+    static std::map<std::string, std::string> paths;
+    std::string& path = paths[extension];
+    if (path.empty()) {
         const char* dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-        return std::string(dir) + "/inst3d-fuzz-" + std::to_string(getpid()) + extension;
-    }();
+        path = std::string(dir) + "/inst3d-fuzz-" + std::to_string(getpid()) + extension;
+    }
     return path;
 }
 
